@@ -68,10 +68,14 @@ void ToWire(const Entry& in, w::Entry* out) {
 }
 
 void ToWire(const ConfState& in, w::ConfState* out) {
-  for (NodeId id : in.voters) out->add_voters(id.value());
-  for (NodeId id : in.learners) out->add_learners(id.value());
-  for (NodeId id : in.voters_outgoing) out->add_voters_outgoing(id.value());
-  for (NodeId id : in.learners_next) out->add_learners_next(id.value());
+  for (NodeId id : in.voters)
+    out->add_voters(id.value());
+  for (NodeId id : in.learners)
+    out->add_learners(id.value());
+  for (NodeId id : in.voters_outgoing)
+    out->add_voters_outgoing(id.value());
+  for (NodeId id : in.learners_next)
+    out->add_learners_next(id.value());
   out->set_auto_leave(in.auto_leave);
   PutUnknown(in.unknown_fields, out);
 }
@@ -97,7 +101,8 @@ void ToWire(const Message& in, w::Message* out) {
   out->set_logterm(in.log_term.value());
   out->set_index(in.index.value());
   out->mutable_entries()->Reserve(static_cast<int>(in.entries.size()));
-  for (const Entry& e : in.entries) ToWire(e, out->add_entries());
+  for (const Entry& e : in.entries)
+    ToWire(e, out->add_entries());
   out->set_commit(in.commit.value());
   ToWire(in.snapshot, out->mutable_snapshot());
   out->set_reject(in.reject);
@@ -129,7 +134,8 @@ void ToWire(const ConfChangeSingle& in, w::ConfChangeSingle* out) {
 
 void ToWire(const ConfChangeV2& in, w::ConfChangeV2* out) {
   out->set_transition(static_cast<w::ConfChangeTransition>(in.transition));
-  for (const ConfChangeSingle& c : in.changes) ToWire(c, out->add_changes());
+  for (const ConfChangeSingle& c : in.changes)
+    ToWire(c, out->add_changes());
   if (!in.context.is_null()) out->set_context(in.context.data(), in.context.size());
   PutUnknown(in.unknown_fields, out);
 }
@@ -147,10 +153,14 @@ Status FromWire(const w::Entry& in, Entry* out) {
 }
 
 Status FromWire(const w::ConfState& in, ConfState* out) {
-  for (uint64_t id : in.voters()) out->voters.emplace_back(id);
-  for (uint64_t id : in.learners()) out->learners.emplace_back(id);
-  for (uint64_t id : in.voters_outgoing()) out->voters_outgoing.emplace_back(id);
-  for (uint64_t id : in.learners_next()) out->learners_next.emplace_back(id);
+  for (uint64_t id : in.voters())
+    out->voters.emplace_back(id);
+  for (uint64_t id : in.learners())
+    out->learners.emplace_back(id);
+  for (uint64_t id : in.voters_outgoing())
+    out->voters_outgoing.emplace_back(id);
+  for (uint64_t id : in.learners_next())
+    out->learners_next.emplace_back(id);
   out->auto_leave = in.auto_leave();
   return TakeUnknown(in, {1, 2, 3, 4, 5}, "ConfState", &out->unknown_fields);
 }
@@ -251,14 +261,21 @@ size_t VarintSize(uint64_t v) {
   }
   return n;
 }
-size_t EnumSize(int32_t v) { return VarintSize(static_cast<uint64_t>(static_cast<int64_t>(v))); }
-size_t LenField(size_t len) { return 1 + VarintSize(len) + len; }  // one-byte tag + length + body
-size_t BytesField(const Bytes& b) { return b.is_null() ? 0 : LenField(b.size()); }
+size_t EnumSize(int32_t v) {
+  return VarintSize(static_cast<uint64_t>(static_cast<int64_t>(v)));
+}
+size_t LenField(size_t len) {
+  return 1 + VarintSize(len) + len;
+}  // one-byte tag + length + body
+size_t BytesField(const Bytes& b) {
+  return b.is_null() ? 0 : LenField(b.size());
+}
 
 size_t SizeOf(const ConfState& cs) {
   size_t n = 0;
   for (const auto* ids : {&cs.voters, &cs.learners, &cs.voters_outgoing, &cs.learners_next}) {
-    for (NodeId id : *ids) n += 1 + VarintSize(id.value());
+    for (NodeId id : *ids)
+      n += 1 + VarintSize(id.value());
   }
   return n + 2 /* auto_leave */ + cs.unknown_fields.size();
 }
@@ -272,15 +289,33 @@ size_t SizeOf(const Snapshot& s) {
 
 }  // namespace
 
-std::string Encode(const Entry& v) { return EncodeVia<w::Entry>(v); }
-std::string Encode(const ConfState& v) { return EncodeVia<w::ConfState>(v); }
-std::string Encode(const SnapshotMetadata& v) { return EncodeVia<w::SnapshotMetadata>(v); }
-std::string Encode(const Snapshot& v) { return EncodeVia<w::Snapshot>(v); }
-std::string Encode(const Message& v) { return EncodeVia<w::Message>(v); }
-std::string Encode(const HardState& v) { return EncodeVia<w::HardState>(v); }
-std::string Encode(const ConfChange& v) { return EncodeVia<w::ConfChange>(v); }
-std::string Encode(const ConfChangeSingle& v) { return EncodeVia<w::ConfChangeSingle>(v); }
-std::string Encode(const ConfChangeV2& v) { return EncodeVia<w::ConfChangeV2>(v); }
+std::string Encode(const Entry& v) {
+  return EncodeVia<w::Entry>(v);
+}
+std::string Encode(const ConfState& v) {
+  return EncodeVia<w::ConfState>(v);
+}
+std::string Encode(const SnapshotMetadata& v) {
+  return EncodeVia<w::SnapshotMetadata>(v);
+}
+std::string Encode(const Snapshot& v) {
+  return EncodeVia<w::Snapshot>(v);
+}
+std::string Encode(const Message& v) {
+  return EncodeVia<w::Message>(v);
+}
+std::string Encode(const HardState& v) {
+  return EncodeVia<w::HardState>(v);
+}
+std::string Encode(const ConfChange& v) {
+  return EncodeVia<w::ConfChange>(v);
+}
+std::string Encode(const ConfChangeSingle& v) {
+  return EncodeVia<w::ConfChangeSingle>(v);
+}
+std::string Encode(const ConfChangeV2& v) {
+  return EncodeVia<w::ConfChangeV2>(v);
+}
 
 size_t EncodedSize(const Message& m) {
   size_t n = 1 + EnumSize(static_cast<int32_t>(m.type));
@@ -288,14 +323,17 @@ size_t EncodedSize(const Message& m) {
                      m.index.value(), m.commit.value(), m.reject_hint.value()}) {
     n += 1 + VarintSize(v);
   }
-  for (const Entry& e : m.entries) n += LenField(e.ByteSize());
+  for (const Entry& e : m.entries)
+    n += LenField(e.ByteSize());
   n += LenField(SizeOf(m.snapshot));
   n += 2;  // reject
   n += BytesField(m.context);
   return n + m.unknown_fields.size();
 }
 
-Result<Entry> DecodeEntry(std::string_view b) { return DecodeVia<w::Entry, Entry>(b, "Entry"); }
+Result<Entry> DecodeEntry(std::string_view b) {
+  return DecodeVia<w::Entry, Entry>(b, "Entry");
+}
 Result<ConfState> DecodeConfState(std::string_view b) {
   return DecodeVia<w::ConfState, ConfState>(b, "ConfState");
 }

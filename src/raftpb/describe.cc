@@ -10,11 +10,21 @@ std::string QuoteBytes(std::string_view data) {
   std::string out = "\"";
   for (unsigned char c : data) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
       default:
         if (c >= 0x20 && c < 0x7f) {
           out += static_cast<char>(c);
@@ -35,8 +45,8 @@ std::string DescribeEntry(const Entry& e, const EntryFormatter& f) {
       break;
     case EntryType::EntryConfChange: {
       auto cc = DecodeConfChange(e.data.view());
-      formatted = cc.ok() ? ConfChangesToString(ConfChangeV2::FromV1(*cc).changes)
-                          : cc.status().ToString();
+      formatted =
+          cc.ok() ? ConfChangesToString(ConfChangeV2::FromV1(*cc).changes) : cc.status().ToString();
       break;
     }
     case EntryType::EntryConfChangeV2: {

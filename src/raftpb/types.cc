@@ -28,11 +28,11 @@ size_t EnumSize(int32_t v) noexcept {
 
 std::string_view Name(MessageType t) noexcept {
   static constexpr std::string_view kNames[] = {
-      "MsgHup",          "MsgBeat",          "MsgProp",           "MsgApp",
-      "MsgAppResp",      "MsgVote",          "MsgVoteResp",       "MsgSnap",
-      "MsgHeartbeat",    "MsgHeartbeatResp", "MsgUnreachable",    "MsgSnapStatus",
-      "MsgCheckQuorum",  "MsgTransferLeader", "MsgTimeoutNow",    "MsgReadIndex",
-      "MsgReadIndexResp", "MsgPreVote",       "MsgPreVoteResp"};
+      "MsgHup",           "MsgBeat",           "MsgProp",        "MsgApp",
+      "MsgAppResp",       "MsgVote",           "MsgVoteResp",    "MsgSnap",
+      "MsgHeartbeat",     "MsgHeartbeatResp",  "MsgUnreachable", "MsgSnapStatus",
+      "MsgCheckQuorum",   "MsgTransferLeader", "MsgTimeoutNow",  "MsgReadIndex",
+      "MsgReadIndexResp", "MsgPreVote",        "MsgPreVoteResp"};
   const auto i = static_cast<int32_t>(t);
   if (i >= 0 && i < static_cast<int32_t>(std::size(kNames))) return kNames[i];
   return "MessageType(?)";
@@ -40,26 +40,34 @@ std::string_view Name(MessageType t) noexcept {
 
 std::string_view Name(EntryType t) noexcept {
   switch (t) {
-    case EntryType::EntryNormal: return "EntryNormal";
-    case EntryType::EntryConfChange: return "EntryConfChange";
-    case EntryType::EntryConfChangeV2: return "EntryConfChangeV2";
+    case EntryType::EntryNormal:
+      return "EntryNormal";
+    case EntryType::EntryConfChange:
+      return "EntryConfChange";
+    case EntryType::EntryConfChangeV2:
+      return "EntryConfChangeV2";
   }
   return "EntryType(?)";
 }
 
 std::string_view Name(ConfChangeType t) noexcept {
   switch (t) {
-    case ConfChangeType::ConfChangeAddNode: return "ConfChangeAddNode";
-    case ConfChangeType::ConfChangeRemoveNode: return "ConfChangeRemoveNode";
-    case ConfChangeType::ConfChangeUpdateNode: return "ConfChangeUpdateNode";
-    case ConfChangeType::ConfChangeAddLearnerNode: return "ConfChangeAddLearnerNode";
+    case ConfChangeType::ConfChangeAddNode:
+      return "ConfChangeAddNode";
+    case ConfChangeType::ConfChangeRemoveNode:
+      return "ConfChangeRemoveNode";
+    case ConfChangeType::ConfChangeUpdateNode:
+      return "ConfChangeUpdateNode";
+    case ConfChangeType::ConfChangeAddLearnerNode:
+      return "ConfChangeAddLearnerNode";
   }
   return "ConfChangeType(?)";
 }
 
 std::string_view Name(ConfChangeTransition t) noexcept {
   switch (t) {
-    case ConfChangeTransition::ConfChangeTransitionAuto: return "ConfChangeTransitionAuto";
+    case ConfChangeTransition::ConfChangeTransitionAuto:
+      return "ConfChangeTransitionAuto";
     case ConfChangeTransition::ConfChangeTransitionJointImplicit:
       return "ConfChangeTransitionJointImplicit";
     case ConfChangeTransition::ConfChangeTransitionJointExplicit:
@@ -142,11 +150,21 @@ std::string ConfChangesToString(const std::vector<ConfChangeSingle>& changes) {
   for (const auto& cc : changes) {
     if (!out.empty()) out += ' ';
     switch (cc.type) {
-      case ConfChangeType::ConfChangeAddNode: out += 'v'; break;
-      case ConfChangeType::ConfChangeAddLearnerNode: out += 'l'; break;
-      case ConfChangeType::ConfChangeRemoveNode: out += 'r'; break;
-      case ConfChangeType::ConfChangeUpdateNode: out += 'u'; break;
-      default: out += "unknown"; break;
+      case ConfChangeType::ConfChangeAddNode:
+        out += 'v';
+        break;
+      case ConfChangeType::ConfChangeAddLearnerNode:
+        out += 'l';
+        break;
+      case ConfChangeType::ConfChangeRemoveNode:
+        out += 'r';
+        break;
+      case ConfChangeType::ConfChangeUpdateNode:
+        out += 'u';
+        break;
+      default:
+        out += "unknown";
+        break;
     }
     out += std::to_string(cc.node_id.value());
   }
@@ -157,7 +175,8 @@ bool ConfChangesFromString(std::string_view s, std::vector<ConfChangeSingle>* ou
   out->clear();
   size_t pos = 0;
   while (pos < s.size()) {
-    while (pos < s.size() && s[pos] == ' ') ++pos;
+    while (pos < s.size() && s[pos] == ' ')
+      ++pos;
     if (pos == s.size()) break;
     size_t end = s.find(' ', pos);
     if (end == std::string_view::npos) end = s.size();
@@ -166,11 +185,20 @@ bool ConfChangesFromString(std::string_view s, std::vector<ConfChangeSingle>* ou
     if (tok.size() < 2) return false;
     ConfChangeSingle cc;
     switch (tok[0]) {
-      case 'v': cc.type = ConfChangeType::ConfChangeAddNode; break;
-      case 'l': cc.type = ConfChangeType::ConfChangeAddLearnerNode; break;
-      case 'r': cc.type = ConfChangeType::ConfChangeRemoveNode; break;
-      case 'u': cc.type = ConfChangeType::ConfChangeUpdateNode; break;
-      default: return false;
+      case 'v':
+        cc.type = ConfChangeType::ConfChangeAddNode;
+        break;
+      case 'l':
+        cc.type = ConfChangeType::ConfChangeAddLearnerNode;
+        break;
+      case 'r':
+        cc.type = ConfChangeType::ConfChangeRemoveNode;
+        break;
+      case 'u':
+        cc.type = ConfChangeType::ConfChangeUpdateNode;
+        break;
+      default:
+        return false;
     }
     uint64_t id = 0;
     auto [p, ec] = std::from_chars(tok.data() + 1, tok.data() + tok.size(), id);

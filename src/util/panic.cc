@@ -16,9 +16,13 @@ namespace {
 std::atomic<PanicHandler> g_handler{nullptr};
 }  // namespace
 
-PanicHandler SetPanicHandler(PanicHandler handler) noexcept { return g_handler.exchange(handler); }
+PanicHandler SetPanicHandler(PanicHandler handler) noexcept {
+  return g_handler.exchange(handler);
+}
 
-void ThrowingPanicHandler(std::string_view message) { throw PanicError{std::string(message)}; }
+void ThrowingPanicHandler(std::string_view message) {
+  throw PanicError{std::string(message)};
+}
 
 void Panic(std::string_view message) {
   if (PanicHandler h = g_handler.load(); h != nullptr) h(message);

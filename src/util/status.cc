@@ -4,20 +4,34 @@ namespace raftkit {
 
 std::string_view ErrorCodeName(ErrorCode code) noexcept {
   switch (code) {
-    case ErrorCode::kOk: return "OK";
-    case ErrorCode::kProposalDropped: return "ProposalDropped";
-    case ErrorCode::kStepLocalMsg: return "StepLocalMsg";
-    case ErrorCode::kStepPeerNotFound: return "StepPeerNotFound";
-    case ErrorCode::kCompacted: return "Compacted";
-    case ErrorCode::kSnapOutOfDate: return "SnapOutOfDate";
-    case ErrorCode::kUnavailable: return "Unavailable";
-    case ErrorCode::kSnapshotTemporarilyUnavailable: return "SnapshotTemporarilyUnavailable";
-    case ErrorCode::kInvalidArgument: return "InvalidArgument";
-    case ErrorCode::kCorruption: return "Corruption";
-    case ErrorCode::kNotFound: return "NotFound";
-    case ErrorCode::kAlreadyExists: return "AlreadyExists";
-    case ErrorCode::kIoError: return "IoError";
-    case ErrorCode::kInternal: return "Internal";
+    case ErrorCode::kOk:
+      return "OK";
+    case ErrorCode::kProposalDropped:
+      return "ProposalDropped";
+    case ErrorCode::kStepLocalMsg:
+      return "StepLocalMsg";
+    case ErrorCode::kStepPeerNotFound:
+      return "StepPeerNotFound";
+    case ErrorCode::kCompacted:
+      return "Compacted";
+    case ErrorCode::kSnapOutOfDate:
+      return "SnapOutOfDate";
+    case ErrorCode::kUnavailable:
+      return "Unavailable";
+    case ErrorCode::kSnapshotTemporarilyUnavailable:
+      return "SnapshotTemporarilyUnavailable";
+    case ErrorCode::kInvalidArgument:
+      return "InvalidArgument";
+    case ErrorCode::kCorruption:
+      return "Corruption";
+    case ErrorCode::kNotFound:
+      return "NotFound";
+    case ErrorCode::kAlreadyExists:
+      return "AlreadyExists";
+    case ErrorCode::kIoError:
+      return "IoError";
+    case ErrorCode::kInternal:
+      return "Internal";
   }
   return "Unknown";
 }

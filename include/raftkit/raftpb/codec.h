@@ -8,9 +8,9 @@
 //   * repeated uint64 unpacked; repeated messages one record per element;
 //   * unknown fields (kept from a decode) appended after the known ones.
 // Decode() accepts what Go's Unmarshal() accepts: absent fields are zero, enum values are not range
-// checked, packed and unpacked repeated uint64 are both read, unknown fields are kept. A known field
-// with the wrong wire type, a truncated or overlong varint, or a length past the end is an error
-// (ErrorCode::kCorruption).
+// checked, packed and unpacked repeated uint64 are both read, unknown fields are kept. A known
+// field with the wrong wire type, a truncated or overlong varint, or a length past the end is an
+// error (ErrorCode::kCorruption).
 //
 // Protobuf (Debian's libprotobuf-lite, schema src/raftpb/raft.proto) does the byte work.
 #pragma once

@@ -4,8 +4,8 @@
 //   DescribeEntry      "2/5 EntryNormal \"data\""            (term/index type payload)
 //   DescribeMessage    "1->2 MsgApp Term:2 Log:2/5 Commit:5 Entries:[2/6 EntryNormal \"x\"]"
 //   DescribeHardState  "Term:2 Vote:1 Commit:5"               (Vote omitted when 0)
-//   DescribeConfState  "Voters:[1 2 3] VotersOutgoing:[] Learners:[] LearnersNext:[] AutoLeave:false"
-//   DescribeSnapshot   "Index:10 Term:2 ConfState:<DescribeConfState>"
+//   DescribeConfState  "Voters:[1 2 3] VotersOutgoing:[] Learners:[] LearnersNext:[]
+//   AutoLeave:false" DescribeSnapshot   "Index:10 Term:2 ConfState:<DescribeConfState>"
 #pragma once
 
 #include <functional>

@@ -1,9 +1,10 @@
 // The Raft wire types as plain C++ values, mirroring etcd 3.4's raftpb field by field.
 //
 // These structs are what the core, the storage and the transport pass around. Encoding and
-// decoding (codec.h) produce and accept exactly the bytes etcd's Go code does, including its quirks:
-// fields etcd always writes are always written, `bytes` fields are nullable (Bytes), and fields this
-// version does not know survive a decode/encode round trip in `unknown_fields` (Go keeps them in
+// decoding (codec.h) produce and accept exactly the bytes etcd's Go code does, including its
+// quirks: fields etcd always writes are always written, `bytes` fields are nullable (Bytes), and
+// fields this version does not know survive a decode/encode round trip in `unknown_fields` (Go
+// keeps them in
 // XXX_unrecognized and appends them after the known fields; so do we).
 #pragma once
 

@@ -27,34 +27,24 @@ class Strong {
   friend constexpr bool operator==(Strong, Strong) noexcept = default;
   friend constexpr auto operator<=>(Strong, Strong) noexcept = default;
 
-  constexpr Strong& operator++() noexcept
-    requires kArithmetic
-  {
+  constexpr Strong& operator++() noexcept requires kArithmetic {
     ++v_;
     return *this;
   }
-  constexpr Strong& operator+=(uint64_t n) noexcept
-    requires kArithmetic
-  {
+  constexpr Strong& operator+=(uint64_t n) noexcept requires kArithmetic {
     v_ += n;
     return *this;
   }
   /// `i + n` is the index (or term) n positions after i.
-  friend constexpr Strong operator+(Strong a, uint64_t n) noexcept
-    requires kArithmetic
-  {
+  friend constexpr Strong operator+(Strong a, uint64_t n) noexcept requires kArithmetic {
     return Strong(a.v_ + n);
   }
   /// `i - n` is the index (or term) n positions before i. The caller guarantees no underflow.
-  friend constexpr Strong operator-(Strong a, uint64_t n) noexcept
-    requires kArithmetic
-  {
+  friend constexpr Strong operator-(Strong a, uint64_t n) noexcept requires kArithmetic {
     return Strong(a.v_ - n);
   }
   /// `a - b` is the distance between two indexes (or terms). The caller guarantees a >= b.
-  friend constexpr uint64_t operator-(Strong a, Strong b) noexcept
-    requires kArithmetic
-  {
+  friend constexpr uint64_t operator-(Strong a, Strong b) noexcept requires kArithmetic {
     return a.v_ - b.v_;
   }
 
@@ -77,8 +67,12 @@ inline constexpr NodeId kNoNode{0};
 /// "No limit" for byte-size limits, as etcd's `noLimit` (math.MaxUint64).
 inline constexpr uint64_t kNoLimit = std::numeric_limits<uint64_t>::max();
 
-inline constexpr Index Min(Index a, Index b) noexcept { return a < b ? a : b; }
-inline constexpr Index Max(Index a, Index b) noexcept { return a < b ? b : a; }
+inline constexpr Index Min(Index a, Index b) noexcept {
+  return a < b ? a : b;
+}
+inline constexpr Index Max(Index a, Index b) noexcept {
+  return a < b ? b : a;
+}
 
 }  // namespace raftkit
 

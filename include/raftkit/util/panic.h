@@ -30,14 +30,14 @@ struct PanicError {
 }  // namespace raftkit
 
 /// RAFTKIT_PANIC("format {}", args...): abort with a formatted message and the source location.
-#define RAFTKIT_PANIC(...)                                                            \
+#define RAFTKIT_PANIC(...) \
   ::raftkit::Panic(::fmt::format("{}:{}: {}", __FILE__, __LINE__, ::fmt::format(__VA_ARGS__)))
 
 /// RAFTKIT_CHECK(cond, "format {}", args...): panic unless `cond` holds.
-#define RAFTKIT_CHECK(cond, ...)                                                              \
-  do {                                                                                        \
-    if (!(cond)) [[unlikely]] {                                                               \
+#define RAFTKIT_CHECK(cond, ...)                                                               \
+  do {                                                                                         \
+    if (!(cond)) [[unlikely]] {                                                                \
       ::raftkit::Panic(::fmt::format("{}:{}: check failed: {}: {}", __FILE__, __LINE__, #cond, \
-                                     ::fmt::format(__VA_ARGS__)));                            \
-    }                                                                                         \
+                                     ::fmt::format(__VA_ARGS__)));                             \
+    }                                                                                          \
   } while (0)

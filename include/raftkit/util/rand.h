@@ -24,7 +24,8 @@ class Rand {
   constexpr uint64_t Uniform(uint64_t n) noexcept {
     const uint64_t limit = UINT64_MAX - UINT64_MAX % n;
     uint64_t v = Next();
-    while (v >= limit) v = Next();
+    while (v >= limit)
+      v = Next();
     return v % n;
   }
 

@@ -62,7 +62,7 @@ class [[nodiscard]] Status {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : v_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!std::get<Status>(v_).ok() && "a Result error needs a non-ok Status");
   }
@@ -80,9 +80,7 @@ class [[nodiscard]] Result {
   const T* operator->() const { return &value(); }
 
   /// The error; Status::Ok() when this holds a value.
-  [[nodiscard]] Status status() const {
-    return ok() ? Status::Ok() : std::get<Status>(v_);
-  }
+  [[nodiscard]] Status status() const { return ok() ? Status::Ok() : std::get<Status>(v_); }
   [[nodiscard]] ErrorCode code() const noexcept {
     return ok() ? ErrorCode::kOk : std::get<Status>(v_).code();
   }
@@ -95,7 +93,9 @@ class [[nodiscard]] Result {
 }  // namespace raftkit
 
 namespace raftkit::internal {
-inline Status ToStatus(const Status& s) { return s; }
+inline Status ToStatus(const Status& s) {
+  return s;
+}
 template <class T>
 Status ToStatus(const Result<T>& r) {
   return r.status();
@@ -103,9 +103,9 @@ Status ToStatus(const Result<T>& r) {
 }  // namespace raftkit::internal
 
 /// Returns early from the enclosing function with the error of `expr` (a Status or a Result).
-#define RAFTKIT_RETURN_IF_ERROR(expr)                                     \
-  do {                                                                    \
-    if (auto raftkit_st_ = (expr); !raftkit_st_.ok()) {                   \
-      return ::raftkit::internal::ToStatus(raftkit_st_);                  \
-    }                                                                     \
+#define RAFTKIT_RETURN_IF_ERROR(expr)                    \
+  do {                                                   \
+    if (auto raftkit_st_ = (expr); !raftkit_st_.ok()) {  \
+      return ::raftkit::internal::ToStatus(raftkit_st_); \
+    }                                                    \
   } while (0)

@@ -9,13 +9,17 @@ using raftpb::ConfChangeType;
 
 namespace {
 
-Status Invalid(std::string msg) { return Status(ErrorCode::kInvalidArgument, std::move(msg)); }
+Status Invalid(std::string msg) {
+  return Status(ErrorCode::kInvalidArgument, std::move(msg));
+}
 
 // Number of ids in exactly one of the two sets.
 size_t SymDiff(const quorum::IdSet& a, const quorum::IdSet& b) {
   size_t n = 0;
-  for (NodeId id : a) n += b.contains(id) ? 0 : 1;
-  for (NodeId id : b) n += a.contains(id) ? 0 : 1;
+  for (NodeId id : a)
+    n += b.contains(id) ? 0 : 1;
+  for (NodeId id : b)
+    n += a.contains(id) ? 0 : 1;
   return n;
 }
 
@@ -123,10 +127,17 @@ Status Changer::Apply(Changed* c, std::span<const ConfChangeSingle> changes) con
   for (const ConfChangeSingle& cc : changes) {
     if (cc.node_id == kNoNode) continue;  // etcd ignores changes to node 0
     switch (cc.type) {
-      case ConfChangeType::ConfChangeAddNode: MakeVoter(c, cc.node_id); break;
-      case ConfChangeType::ConfChangeAddLearnerNode: MakeLearner(c, cc.node_id); break;
-      case ConfChangeType::ConfChangeRemoveNode: Remove(c, cc.node_id); break;
-      case ConfChangeType::ConfChangeUpdateNode: break;  // no membership effect
+      case ConfChangeType::ConfChangeAddNode:
+        MakeVoter(c, cc.node_id);
+        break;
+      case ConfChangeType::ConfChangeAddLearnerNode:
+        MakeLearner(c, cc.node_id);
+        break;
+      case ConfChangeType::ConfChangeRemoveNode:
+        Remove(c, cc.node_id);
+        break;
+      case ConfChangeType::ConfChangeUpdateNode:
+        break;  // no membership effect
       default:
         return Invalid(fmt::format("unexpected conf type {}", static_cast<int32_t>(cc.type)));
     }

@@ -23,7 +23,8 @@ Result<Changed> Restore(const tracker::ProgressTracker& empty_tracker, Index las
   for (NodeId id : cs.voters_outgoing) {
     incoming.push_back({ConfChangeType::ConfChangeRemoveNode, id, Bytes()});
   }
-  for (NodeId id : cs.voters) incoming.push_back({ConfChangeType::ConfChangeAddNode, id, Bytes()});
+  for (NodeId id : cs.voters)
+    incoming.push_back({ConfChangeType::ConfChangeAddNode, id, Bytes()});
   for (NodeId id : cs.learners) {
     incoming.push_back({ConfChangeType::ConfChangeAddLearnerNode, id, Bytes()});
   }

@@ -17,9 +17,12 @@ std::string IdSet::String() const {
 
 const char* Name(VoteResult r) noexcept {
   switch (r) {
-    case VoteResult::kVotePending: return "VotePending";
-    case VoteResult::kVoteLost: return "VoteLost";
-    case VoteResult::kVoteWon: return "VoteWon";
+    case VoteResult::kVotePending:
+      return "VotePending";
+    case VoteResult::kVoteLost:
+      return "VoteLost";
+    case VoteResult::kVoteWon:
+      return "VoteWon";
   }
   return "VoteResult(?)";
 }
@@ -43,7 +46,8 @@ Index MajorityConfig::CommittedIndex(const AckedIndexer& l) const {
     acked = heap.data();
   }
   size_t i = 0;
-  for (NodeId id : *this) acked[i++] = l.AckedIndex(id).value_or(Index(0)).value();
+  for (NodeId id : *this)
+    acked[i++] = l.AckedIndex(id).value_or(Index(0)).value();
   std::sort(acked, acked + n);
   // With the indexes in ascending order, everything at or above position n - (n/2 + 1) is held
   // by at least n/2 + 1 voters, a majority.
@@ -111,7 +115,8 @@ std::string MajorityConfig::Describe(const AckedIndexer& l) const {
 
 IdSet JointConfig::IDs() const {
   IdSet out = incoming;
-  for (NodeId id : outgoing) out.insert(id);
+  for (NodeId id : outgoing)
+    out.insert(id);
   return out;
 }
 

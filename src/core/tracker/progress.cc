@@ -8,9 +8,12 @@ namespace raftkit::raft::tracker {
 
 const char* Name(StateType s) noexcept {
   switch (s) {
-    case StateType::kProbe: return "StateProbe";
-    case StateType::kReplicate: return "StateReplicate";
-    case StateType::kSnapshot: return "StateSnapshot";
+    case StateType::kProbe:
+      return "StateProbe";
+    case StateType::kReplicate:
+      return "StateReplicate";
+    case StateType::kSnapshot:
+      return "StateSnapshot";
   }
   return "StateType(?)";
 }
@@ -74,9 +77,12 @@ bool Progress::MaybeDecrTo(Index rejected, Index match_hint) {
 
 bool Progress::IsPaused() const {
   switch (state) {
-    case StateType::kProbe: return probe_sent;
-    case StateType::kReplicate: return inflights.Full();
-    case StateType::kSnapshot: return true;
+    case StateType::kProbe:
+      return probe_sent;
+    case StateType::kReplicate:
+      return inflights.Full();
+    case StateType::kSnapshot:
+      return true;
   }
   RAFTKIT_PANIC("unexpected progress state {}", static_cast<int>(state));
 }
@@ -96,7 +102,8 @@ std::string Progress::String() const {
 
 std::string ToString(const ProgressMap& m) {
   std::string out;
-  for (const auto& [id, pr] : m) out += fmt::format("{}: {}\n", id, pr.String());
+  for (const auto& [id, pr] : m)
+    out += fmt::format("{}: {}\n", id, pr.String());
   return out;
 }
 

@@ -47,7 +47,8 @@ Index ProgressTracker::Committed() const {
 }
 
 void ProgressTracker::Visit(const std::function<void(NodeId, Progress&)>& f) {
-  for (auto& [id, pr] : progress) f(id, pr);
+  for (auto& [id, pr] : progress)
+    f(id, pr);
 }
 
 bool ProgressTracker::QuorumActive() const {
@@ -59,11 +60,17 @@ bool ProgressTracker::QuorumActive() const {
   return config.voters.GetVoteResult(active) == quorum::VoteResult::kVoteWon;
 }
 
-std::vector<NodeId> ProgressTracker::VoterNodes() const { return config.voters.IDs().ids(); }
+std::vector<NodeId> ProgressTracker::VoterNodes() const {
+  return config.voters.IDs().ids();
+}
 
-std::vector<NodeId> ProgressTracker::LearnerNodes() const { return config.learners.ids(); }
+std::vector<NodeId> ProgressTracker::LearnerNodes() const {
+  return config.learners.ids();
+}
 
-void ProgressTracker::RecordVote(NodeId id, bool granted) { votes.try_emplace(id, granted); }
+void ProgressTracker::RecordVote(NodeId id, bool granted) {
+  votes.try_emplace(id, granted);
+}
 
 ProgressTracker::Tally ProgressTracker::TallyVotes() const {
   Tally t;

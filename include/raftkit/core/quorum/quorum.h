@@ -24,7 +24,8 @@ class IdSet {
  public:
   IdSet() = default;
   IdSet(std::initializer_list<NodeId> ids) {
-    for (NodeId id : ids) insert(id);
+    for (NodeId id : ids)
+      insert(id);
   }
 
   /// Inserts `id`; returns false if it was already present.

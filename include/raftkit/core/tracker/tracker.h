@@ -44,7 +44,9 @@ class ProgressTracker {
   [[nodiscard]] size_t max_inflight() const noexcept { return max_inflight_; }
   [[nodiscard]] uint64_t max_inflight_bytes() const noexcept { return max_inflight_bytes_; }
   /// A fresh Progress with this tracker's window limits.
-  [[nodiscard]] Progress NewProgress() const { return Progress(max_inflight_, max_inflight_bytes_); }
+  [[nodiscard]] Progress NewProgress() const {
+    return Progress(max_inflight_, max_inflight_bytes_);
+  }
 
   /// The configuration as a ConfState (ids sorted).
   [[nodiscard]] raftpb::ConfState ConfState() const;
