@@ -181,6 +181,36 @@ void RawNode::Advance(const Ready& rd) {
   raft_->Advance(rd);
 }
 
+void RawNode::ReportUnreachable(NodeId id) {
+  Message m;
+  m.type = MessageType::MsgUnreachable;
+  m.from = id;
+  (void)raft_->Step(std::move(m));
+}
+
+void RawNode::ReportSnapshot(NodeId id, SnapshotStatus status) {
+  Message m;
+  m.type = MessageType::MsgSnapStatus;
+  m.from = id;
+  m.reject = status == SnapshotStatus::kFailure;
+  (void)raft_->Step(std::move(m));
+}
+
+void RawNode::TransferLeader(NodeId transferee) {
+  Message m;
+  m.type = MessageType::MsgTransferLeader;
+  m.from = transferee;
+  (void)raft_->Step(std::move(m));
+}
+
+void RawNode::ReadIndex(Bytes rctx) {
+  Message m;
+  m.type = MessageType::MsgReadIndex;
+  m.entries.resize(1);
+  m.entries[0].data = std::move(rctx);
+  (void)raft_->Step(std::move(m));
+}
+
 BasicStatus RawNode::GetBasicStatus() const {
   const Raft& r = *raft_;
   return BasicStatus{r.id, r.GetHardState(), r.GetSoftState(), r.log.applied(), r.lead_transferee};
