@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Enforces the dependency direction of docs/architecture.md on #include lines: a layer may include
+# only itself and the layers below it. Prints every violation and exits 1 if there is any.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+# layer -> allowed raftkit include prefixes (besides its own)
+declare -A ALLOWED=(
+  [util]="raftkit/util/"
+  [raftpb]="raftkit/util/ raftkit/raftpb/"
+  [core/quorum]="raftkit/util/ raftkit/core/quorum/"
+  [core/tracker]="raftkit/util/ raftkit/raftpb/ raftkit/core/quorum/ raftkit/core/tracker/"
+  [core/confchange]="raftkit/util/ raftkit/raftpb/ raftkit/core/quorum/ raftkit/core/tracker/ raftkit/core/confchange/"
+  [core]="raftkit/util/ raftkit/raftpb/ raftkit/core/ core/"
+)
+
+violations=0
+check() {  # <layer> <files...>
+  local layer="$1"; shift
+  local allowed="${ALLOWED[$layer]}"
+  for f in "$@"; do
+    [ -f "$f" ] || continue
+    while IFS= read -r inc; do
+      local ok=0
+      for prefix in $allowed; do
+        case "$inc" in "$prefix"*) ok=1 ;; esac
+      done
+      # Generated protobuf code is private to raftpb.
+      if [ "$layer" = raftpb ] && [ "$inc" = "raft.pb.h" ]; then ok=1; fi
+      if [ $ok -eq 0 ]; then
+        echo "layering: $f ($layer) includes \"$inc\""
+        violations=$((violations + 1))
+      fi
+    done < <(sed -n 's/^#include "\([^"]*\)".*/\1/p' "$f")
+  done
+}
+
+shopt -s nullglob
+check util include/raftkit/util/*.h src/util/*.cc src/util/*.h
+check raftpb include/raftkit/raftpb/*.h src/raftpb/*.cc src/raftpb/*.h
+check core/quorum include/raftkit/core/quorum/*.h src/core/quorum/*
+check core/tracker include/raftkit/core/tracker/*.h src/core/tracker/*
+check core/confchange include/raftkit/core/confchange/*.h src/core/confchange/*
+check core include/raftkit/core/*.h src/core/*.cc src/core/*.h
+
+if [ $violations -ne 0 ]; then
+  echo "check_layers: $violations violation(s)"
+  exit 1
+fi
+echo "check_layers: ok"
