@@ -136,30 +136,25 @@ Status RawNode::Step(Message m) {
   return raft_->Step(std::move(m));
 }
 
-Ready RawNode::ReadyWithoutAccept() const {
-  const Raft& r = *raft_;
+Ready RawNode::GetReady() {
+  Raft& r = *raft_;
   Ready rd;
+  // Unstable entries are copied (they stay unstable until Advance); Bytes payloads are shared.
   rd.entries = r.log.UnstableEntries();
   rd.committed_entries = r.log.NextEnts();
-  rd.messages = r.msgs;
-  if (SoftState ss = r.GetSoftState(); !(ss == prev_soft_)) rd.soft_state = ss;
-  if (raftpb::HardState hs = r.GetHardState(); !hs.SameAs(prev_hard_)) rd.hard_state = hs;
+  // Messages and read states belong to this Ready from now on.
+  rd.messages = std::move(r.msgs);
+  r.msgs.clear();
+  rd.read_states = std::move(r.read_states);
+  r.read_states.clear();
+  if (SoftState ss = r.GetSoftState(); !(ss == prev_soft_)) {
+    rd.soft_state = ss;
+    prev_soft_ = ss;
+  }
+  const raftpb::HardState hs = r.GetHardState();
+  if (!hs.SameAs(prev_hard_)) rd.hard_state = hs;
   if (const raftpb::Snapshot* s = r.log.unstable().snapshot()) rd.snapshot = *s;
-  rd.read_states = r.read_states;
-  rd.must_sync = MustSync(r.GetHardState(), prev_hard_, rd.entries.size());
-  return rd;
-}
-
-void RawNode::AcceptReady(const Ready& rd) {
-  if (rd.soft_state) prev_soft_ = *rd.soft_state;
-  raft_->read_states.clear();
-  raft_->msgs.clear();
-}
-
-Ready RawNode::GetReady() {
-  // The messages move out rather than being copied: they belong to this Ready now.
-  Ready rd = ReadyWithoutAccept();
-  AcceptReady(rd);
+  rd.must_sync = MustSync(hs, prev_hard_, rd.entries.size());
   return rd;
 }
 

@@ -143,8 +143,6 @@ class RawNode {
 
  private:
   explicit RawNode(std::unique_ptr<Raft> r);
-  Ready ReadyWithoutAccept() const;
-  void AcceptReady(const Ready& rd);
 
   std::unique_ptr<Raft> raft_;
   SoftState prev_soft_;
