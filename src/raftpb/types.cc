@@ -26,7 +26,7 @@ size_t EnumSize(int32_t v) noexcept {
 
 }  // namespace
 
-std::string_view Name(MessageType t) noexcept {
+std::string Name(MessageType t) {
   static constexpr std::string_view kNames[] = {
       "MsgHup",           "MsgBeat",           "MsgProp",        "MsgApp",
       "MsgAppResp",       "MsgVote",           "MsgVoteResp",    "MsgSnap",
@@ -34,11 +34,11 @@ std::string_view Name(MessageType t) noexcept {
       "MsgCheckQuorum",   "MsgTransferLeader", "MsgTimeoutNow",  "MsgReadIndex",
       "MsgReadIndexResp", "MsgPreVote",        "MsgPreVoteResp"};
   const auto i = static_cast<int32_t>(t);
-  if (i >= 0 && i < static_cast<int32_t>(std::size(kNames))) return kNames[i];
-  return "MessageType(?)";
+  if (i >= 0 && i < static_cast<int32_t>(std::size(kNames))) return std::string(kNames[i]);
+  return std::to_string(i);
 }
 
-std::string_view Name(EntryType t) noexcept {
+std::string Name(EntryType t) {
   switch (t) {
     case EntryType::EntryNormal:
       return "EntryNormal";
@@ -47,10 +47,10 @@ std::string_view Name(EntryType t) noexcept {
     case EntryType::EntryConfChangeV2:
       return "EntryConfChangeV2";
   }
-  return "EntryType(?)";
+  return std::to_string(static_cast<int32_t>(t));
 }
 
-std::string_view Name(ConfChangeType t) noexcept {
+std::string Name(ConfChangeType t) {
   switch (t) {
     case ConfChangeType::ConfChangeAddNode:
       return "ConfChangeAddNode";
@@ -61,10 +61,10 @@ std::string_view Name(ConfChangeType t) noexcept {
     case ConfChangeType::ConfChangeAddLearnerNode:
       return "ConfChangeAddLearnerNode";
   }
-  return "ConfChangeType(?)";
+  return std::to_string(static_cast<int32_t>(t));
 }
 
-std::string_view Name(ConfChangeTransition t) noexcept {
+std::string Name(ConfChangeTransition t) {
   switch (t) {
     case ConfChangeTransition::ConfChangeTransitionAuto:
       return "ConfChangeTransitionAuto";
@@ -73,7 +73,7 @@ std::string_view Name(ConfChangeTransition t) noexcept {
     case ConfChangeTransition::ConfChangeTransitionJointExplicit:
       return "ConfChangeTransitionJointExplicit";
   }
-  return "ConfChangeTransition(?)";
+  return std::to_string(static_cast<int32_t>(t));
 }
 
 size_t Entry::ByteSize() const noexcept {
@@ -173,15 +173,17 @@ std::string ConfChangesToString(const std::vector<ConfChangeSingle>& changes) {
 
 bool ConfChangesFromString(std::string_view s, std::vector<ConfChangeSingle>* out) {
   out->clear();
+  // Trim ASCII whitespace at both ends, then split on single spaces: an empty token (two spaces in
+  // a row) is an error, as in etcd.
+  constexpr std::string_view kSpace = " \t\n\v\f\r";
+  const size_t first = s.find_first_not_of(kSpace);
+  if (first == std::string_view::npos) return true;  // nothing but whitespace: no changes
+  s = s.substr(first, s.find_last_not_of(kSpace) - first + 1);
   size_t pos = 0;
-  while (pos < s.size()) {
-    while (pos < s.size() && s[pos] == ' ')
-      ++pos;
-    if (pos == s.size()) break;
+  for (;;) {
     size_t end = s.find(' ', pos);
     if (end == std::string_view::npos) end = s.size();
     std::string_view tok = s.substr(pos, end - pos);
-    pos = end;
     if (tok.size() < 2) return false;
     ConfChangeSingle cc;
     switch (tok[0]) {
@@ -205,8 +207,9 @@ bool ConfChangesFromString(std::string_view s, std::vector<ConfChangeSingle>* ou
     if (ec != std::errc() || p != tok.data() + tok.size()) return false;
     cc.node_id = NodeId(id);
     out->push_back(cc);
+    if (end == s.size()) return true;
+    pos = end + 1;
   }
-  return true;
 }
 
 }  // namespace raftkit::raftpb

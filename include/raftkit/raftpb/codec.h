@@ -12,7 +12,9 @@
 // field with the wrong wire type, a truncated or overlong varint, or a length past the end is an
 // error (ErrorCode::kCorruption).
 //
-// Protobuf (Debian's libprotobuf-lite, schema src/raftpb/raft.proto) does the byte work.
+// Decoding goes through protobuf (Debian's libprotobuf, schema src/raftpb/raft.proto); unknown
+// fields are then recovered byte for byte. Encoding is written out directly in gogoproto's field
+// order, because protobuf C++ re-encodes unknown fields from their values (src/raftpb/codec.cc).
 #pragma once
 
 #include <cstddef>

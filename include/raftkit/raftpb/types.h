@@ -63,11 +63,12 @@ enum class ConfChangeType : int32_t {
   ConfChangeAddLearnerNode = 3,
 };
 
-/// etcd's names: "MsgApp", "EntryNormal", "ConfChangeAddNode", ...; a number for unknown values.
-std::string_view Name(MessageType t) noexcept;
-std::string_view Name(EntryType t) noexcept;
-std::string_view Name(ConfChangeType t) noexcept;
-std::string_view Name(ConfChangeTransition t) noexcept;
+/// etcd's names: "MsgApp", "EntryNormal", "ConfChangeAddNode", ...; the decimal number for values
+/// outside the enum (as Go's generated String() prints them).
+std::string Name(MessageType t);
+std::string Name(EntryType t);
+std::string Name(ConfChangeType t);
+std::string Name(ConfChangeTransition t);
 
 /// One log entry.
 struct Entry {
@@ -206,7 +207,9 @@ struct ConfChangeV2 {
 
 /// Short text for conf changes: "v2 l3 r4 u5" (v=voter, l=learner, r=remove, u=update).
 std::string ConfChangesToString(const std::vector<ConfChangeSingle>& changes);
-/// The inverse of ConfChangesToString; returns false on malformed input.
+/// The inverse of ConfChangesToString; returns false on malformed input. Like etcd's
+/// ConfChangesFromString, leading/trailing whitespace is ignored and tokens are separated by
+/// exactly one space.
 bool ConfChangesFromString(std::string_view s, std::vector<ConfChangeSingle>* out);
 
 }  // namespace raftkit::raftpb
