@@ -152,7 +152,9 @@ bool Raft::MaybeSendAppend(NodeId to, bool send_if_empty) {
   m.to = to;
   Result<Term> prev_term = log.TermAt(pr.next - 1);
   Result<std::vector<Entry>> ents = log.EntriesFrom(pr.next, max_msg_size);
-  if (ents.ok() && ents->empty() && !send_if_empty) return false;
+  // Nothing to send (no new entries, or they are compacted) and an empty message is not wanted:
+  // a snapshot, if needed, waits for the next SendAppend (e.g. on a heartbeat response).
+  if ((!ents.ok() || ents->empty()) && !send_if_empty) return false;
 
   if (!prev_term.ok() || !ents.ok()) {
     // The entries the follower needs are compacted: send a snapshot instead (thesis §5.1).

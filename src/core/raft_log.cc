@@ -37,6 +37,12 @@ std::string RaftLog::String() const {
 std::optional<Index> RaftLog::MaybeAppend(Index index, Term log_term, Index committed,
                                           std::span<const Entry> ents) {
   if (!MatchTerm(index, log_term)) return std::nullopt;
+  // The entries must follow `index` without gaps; anything else is a malformed MsgApp.
+  for (size_t i = 0; i < ents.size(); ++i) {
+    RAFTKIT_CHECK(ents[i].index == index + 1 + i,
+                  "MsgApp entries are not consecutive after index {}: entry {} has index {}", index,
+                  i, ents[i].index);
+  }
   const Index last_new = index + ents.size();
   const Index ci = FindConflict(ents);
   if (ci == Index(0)) {

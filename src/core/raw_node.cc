@@ -248,8 +248,13 @@ std::string DescribeReady(const Ready& rd) {
     buf += "ReadStates [";
     for (size_t i = 0; i < rd.read_states.size(); ++i) {
       if (i > 0) buf += ' ';
-      buf += fmt::format("{{{} {}}}", rd.read_states[i].index,
-                         raftpb::QuoteBytes(rd.read_states[i].request_ctx.view()));
+      // Go's %v of a []byte: the byte values in decimal, e.g. {3 [99 116 120]}.
+      std::string ctx;
+      for (unsigned char c : rd.read_states[i].request_ctx.view()) {
+        if (!ctx.empty()) ctx += ' ';
+        ctx += std::to_string(c);
+      }
+      buf += fmt::format("{{{} [{}]}}", rd.read_states[i].index, ctx);
     }
     buf += "]\n";
   }

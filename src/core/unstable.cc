@@ -67,6 +67,7 @@ void Unstable::TruncateAndAppend(std::span<const Entry> ents) {
   } else {
     // Keep the unstable entries before `after`, then append.
     logger_->Infof("truncate the unstable entries before index {}", after);
+    MustCheckOutOfBounds(offset_, after);  // a gap after the unstable entries is a caller bug
     entries_.resize(after - offset_);
     entries_.insert(entries_.end(), ents.begin(), ents.end());
   }
