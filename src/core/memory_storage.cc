@@ -113,16 +113,13 @@ Status MemoryStorage::Compact(Index compact_index) {
   RAFTKIT_CHECK(compact_index <= LastIndexLocked(), "compact {} is out of bound lastindex({})",
                 compact_index, LastIndexLocked());
   const size_t i = compact_index - offset;
-  std::vector<Entry> ents;
-  ents.reserve(ents_.size() - i);
-  // The entry at compact_index becomes the dummy: keep only its index and term.
+  // The entry at compact_index becomes the dummy: keep only its index and term. Compacting in
+  // place keeps the vector's capacity for the appends that follow.
   Entry dummy;
   dummy.index = ents_[i].index;
   dummy.term = ents_[i].term;
-  ents.push_back(std::move(dummy));
-  ents.insert(ents.end(), std::make_move_iterator(ents_.begin() + static_cast<ptrdiff_t>(i + 1)),
-              std::make_move_iterator(ents_.end()));
-  ents_ = std::move(ents);
+  ents_[0] = std::move(dummy);
+  ents_.erase(ents_.begin() + 1, ents_.begin() + static_cast<ptrdiff_t>(i + 1));
   return Status::Ok();
 }
 

@@ -1,6 +1,7 @@
 // Construction, role transitions, sending, ticking, configuration and snapshot restore. Message
 // handling (Step) is in raft_step.cc.
 #include "core/raft.h"
+#include "core/log.h"
 
 #include <algorithm>
 
@@ -92,7 +93,7 @@ Raft::Raft(const Config& c)
   if (c.applied > Index(0)) log.AppliedTo(c.applied);
   BecomeFollower(term, kNoNode);
 
-  logger_->Infof(
+  RAFT_INFO(
       "newRaft {:x} [peers: [{}], term: {}, commit: {}, applied: {}, lastindex: {}, "
       "lastterm: {}]",
       id, JoinHex(prs.VoterNodes()), term, log.committed(), log.applied(), log.LastIndex(),
@@ -147,6 +148,8 @@ void Raft::SendAppend(NodeId to) {
 bool Raft::MaybeSendAppend(NodeId to, bool send_if_empty) {
   tracker::Progress& pr = prs.progress.at(to);
   if (pr.IsPaused()) return false;
+  // Fast path of the "send more if there is more" loops: nothing new to send.
+  if (!send_if_empty && pr.next > log.LastIndex()) return false;
 
   Message m;
   m.to = to;
@@ -159,13 +162,13 @@ bool Raft::MaybeSendAppend(NodeId to, bool send_if_empty) {
   if (!prev_term.ok() || !ents.ok()) {
     // The entries the follower needs are compacted: send a snapshot instead (thesis §5.1).
     if (!pr.recent_active) {
-      logger_->Debugf("ignore sending snapshot to {:x} since it is not recently active", to);
+      RAFT_DEBUG("ignore sending snapshot to {:x} since it is not recently active", to);
       return false;
     }
     Result<raftpb::Snapshot> snap = log.GetSnapshot();
     if (!snap.ok()) {
       if (snap.code() == ErrorCode::kSnapshotTemporarilyUnavailable) {
-        logger_->Debugf(
+        RAFT_DEBUG(
             "{:x} failed to send snapshot to {:x} because snapshot is temporarily "
             "unavailable",
             id, to);
@@ -178,12 +181,12 @@ bool Raft::MaybeSendAppend(NodeId to, bool send_if_empty) {
     const Index sindex = snap->metadata.index;
     const Term sterm = snap->metadata.term;
     m.snapshot = std::move(snap).value();
-    logger_->Debugf(
+    RAFT_DEBUG(
         "{:x} [firstindex: {}, commit: {}] sent snapshot[index: {}, term: {}] to {:x} "
         "[{}]",
         id, log.FirstIndex(), log.committed(), sindex, sterm, to, pr.String());
     pr.BecomeSnapshot(sindex);
-    logger_->Debugf("{:x} paused sending replication messages to {:x} [{}]", id, to, pr.String());
+    RAFT_DEBUG("{:x} paused sending replication messages to {:x} [{}]", id, to, pr.String());
   } else {
     m.type = MessageType::MsgApp;
     m.index = pr.next - 1;
@@ -265,7 +268,7 @@ bool Raft::AppendEntry(std::vector<Entry> es) {
     es[i].index = li + 1 + i;
   }
   if (!IncreaseUncommittedSize(es)) {
-    logger_->Debugf(
+    RAFT_DEBUG(
         "{:x} appending new entries to log would exceed uncommitted entry size limit; "
         "dropping proposal",
         id);
@@ -342,7 +345,7 @@ void Raft::BecomeFollower(Term t, NodeId leader) {
   Reset(t);
   lead = leader;
   state = StateType::kFollower;
-  logger_->Infof("{:x} became follower at term {}", id, term);
+  RAFT_INFO("{:x} became follower at term {}", id, term);
 }
 
 void Raft::BecomeCandidate() {
@@ -350,7 +353,7 @@ void Raft::BecomeCandidate() {
   Reset(term + 1);
   vote = id;
   state = StateType::kCandidate;
-  logger_->Infof("{:x} became candidate at term {}", id, term);
+  RAFT_INFO("{:x} became candidate at term {}", id, term);
 }
 
 void Raft::BecomePreCandidate() {
@@ -360,7 +363,7 @@ void Raft::BecomePreCandidate() {
   prs.ResetVotes();
   lead = kNoNode;
   state = StateType::kPreCandidate;
-  logger_->Infof("{:x} became pre-candidate at term {}", id, term);
+  RAFT_INFO("{:x} became pre-candidate at term {}", id, term);
 }
 
 void Raft::BecomeLeader() {
@@ -381,13 +384,13 @@ void Raft::BecomeLeader() {
   // The empty entry does not count against the uncommitted quota, so that one proposal larger
   // than the quota is still accepted when the tail is otherwise empty.
   ReduceUncommittedSize(empty);
-  logger_->Infof("{:x} became leader at term {}", id, term);
+  RAFT_INFO("{:x} became leader at term {}", id, term);
 }
 
 void Raft::Campaign(CampaignType t) {
   if (!Promotable()) {
     // Callers check; this is a last line of defence.
-    logger_->Warnf("{:x} is unpromotable; campaign() should have been called", id);
+    RAFT_WARN("{:x} is unpromotable; campaign() should have been called", id);
   }
   Term vote_term;
   MessageType vote_msg;
@@ -412,8 +415,8 @@ void Raft::Campaign(CampaignType t) {
   }
   for (NodeId voter : prs.config.voters.IDs()) {
     if (voter == id) continue;
-    logger_->Infof("{:x} [logterm: {}, index: {}] sent {} request to {:x} at term {}", id,
-                   log.LastTerm(), log.LastIndex(), raftpb::Name(vote_msg), voter, term);
+    RAFT_INFO("{:x} [logterm: {}, index: {}] sent {} request to {:x} at term {}", id,
+              log.LastTerm(), log.LastIndex(), raftpb::Name(vote_msg), voter, term);
     Message m;
     m.term = vote_term;
     m.to = voter;
@@ -427,10 +430,9 @@ void Raft::Campaign(CampaignType t) {
 
 tracker::ProgressTracker::Tally Raft::Poll(NodeId from, MessageType t, bool granted) {
   if (granted) {
-    logger_->Infof("{:x} received {} from {:x} at term {}", id, raftpb::Name(t), from, term);
+    RAFT_INFO("{:x} received {} from {:x} at term {}", id, raftpb::Name(t), from, term);
   } else {
-    logger_->Infof("{:x} received {} rejection from {:x} at term {}", id, raftpb::Name(t), from,
-                   term);
+    RAFT_INFO("{:x} received {} rejection from {:x} at term {}", id, raftpb::Name(t), from, term);
   }
   prs.RecordVote(from, granted);
   return prs.TallyVotes();
@@ -496,20 +498,24 @@ void Raft::Advance(const Ready& rd) {
     applied_cursor = rd.snapshot.metadata.index;
   }
   if (applied_cursor > Index(0)) {
+    const Index old_applied = log.applied();
     log.AppliedTo(applied_cursor);
-    if (prs.config.auto_leave && applied_cursor >= pending_conf_index &&
-        state == StateType::kLeader) {
-      // The joint configuration is applied and asks to be left automatically: propose the empty
-      // conf change that leaves it (thesis §4.3).
+    // Leave the joint configuration once the entry that entered it is applied — exactly once: the
+    // first Advance that crosses pending_conf_index does it and moves pending_conf_index past the
+    // leave entry (etcd 3.4 re-appended it when the apply was split across Readies; see
+    // docs/etcd-deviations.md).
+    if (prs.config.auto_leave && old_applied <= pending_conf_index &&
+        applied_cursor >= pending_conf_index && state == StateType::kLeader) {
       std::vector<Entry> leave(1);
       leave[0].type = EntryType::EntryConfChangeV2;
       leave[0].data = Bytes(raftpb::Encode(raftpb::ConfChangeV2{}));
-      if (!AppendEntry(std::move(leave))) {
-        // Could not append (uncommitted quota): retry after the next entries are applied.
-        pending_conf_index = log.LastIndex();
-      } else {
-        logger_->Infof("initiating automatic transition out of joint configuration {}",
-                       prs.config.String());
+      const bool appended = AppendEntry(std::move(leave));
+      // If the uncommitted quota refused it, the next Advance that applies up to the new
+      // pending_conf_index tries again.
+      pending_conf_index = log.LastIndex();
+      if (appended) {
+        RAFT_INFO("initiating automatic transition out of joint configuration {}",
+                  prs.config.String());
       }
     }
   }
@@ -544,7 +550,7 @@ raftpb::ConfState Raft::ApplyConfChange(const raftpb::ConfChangeV2& cc) {
 raftpb::ConfState Raft::SwitchToConfig(tracker::Config cfg, tracker::ProgressMap progress) {
   prs.config = std::move(cfg);
   prs.progress = std::move(progress);
-  logger_->Infof("{:x} switched to configuration {}", id, prs.config.String());
+  RAFT_INFO("{:x} switched to configuration {}", id, prs.config.String());
   raftpb::ConfState cs = prs.ConfState();
   auto self = prs.progress.find(id);
   const bool present = self != prs.progress.end();
@@ -579,7 +585,7 @@ bool Raft::Restore(const raftpb::Snapshot& s) {
   if (state != StateType::kFollower) {
     // Defence in depth: only followers receive snapshots (StepCandidate demotes first). Move to a
     // new term rather than risk a leader with a replaced log.
-    logger_->Warnf("{:x} attempted to restore snapshot as leader; should never happen", id);
+    RAFT_WARN("{:x} attempted to restore snapshot as leader; should never happen", id);
     BecomeFollower(term + 1, kNoNode);
     return false;
   }
@@ -589,7 +595,7 @@ bool Raft::Restore(const raftpb::Snapshot& s) {
   const bool found = std::find(cs.voters.begin(), cs.voters.end(), id) != cs.voters.end() ||
                      std::find(cs.learners.begin(), cs.learners.end(), id) != cs.learners.end();
   if (!found) {
-    logger_->Warnf(
+    RAFT_WARN(
         "{:x} attempted to restore snapshot but it is not in the ConfState {}; should "
         "never happen",
         id, raftpb::DescribeConfState(cs));
@@ -597,7 +603,7 @@ bool Raft::Restore(const raftpb::Snapshot& s) {
   }
   // If the log already has the snapshot's last entry, the snapshot adds nothing but a commit.
   if (log.MatchTerm(s.metadata.index, s.metadata.term)) {
-    logger_->Infof(
+    RAFT_INFO(
         "{:x} [commit: {}, lastindex: {}, lastterm: {}] fast-forwarded commit to "
         "snapshot [index: {}, term: {}]",
         id, log.committed(), log.LastIndex(), log.LastTerm(), s.metadata.index, s.metadata.term);
@@ -619,7 +625,7 @@ bool Raft::Restore(const raftpb::Snapshot& s) {
   tracker::Progress& self = prs.progress.at(id);
   self.MaybeUpdate(self.next - 1);
 
-  logger_->Infof(
+  RAFT_INFO(
       "{:x} [commit: {}, lastindex: {}, lastterm: {}] restored snapshot [index: {}, "
       "term: {}]",
       id, log.committed(), log.LastIndex(), log.LastTerm(), s.metadata.index, s.metadata.term);

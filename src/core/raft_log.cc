@@ -1,4 +1,5 @@
 #include "core/raft_log.h"
+#include "core/log.h"
 
 #include <fmt/format.h>
 
@@ -69,8 +70,8 @@ Index RaftLog::FindConflict(std::span<const Entry> ents) const {
   for (const Entry& e : ents) {
     if (!MatchTerm(e.index, e.term)) {
       if (e.index <= LastIndex()) {
-        logger_->Infof("found conflict at index {} [existing term: {}, conflicting term: {}]",
-                       e.index, ZeroTermOnErrCompacted(TermAt(e.index)), e.term);
+        RAFT_INFO("found conflict at index {} [existing term: {}, conflicting term: {}]", e.index,
+                  ZeroTermOnErrCompacted(TermAt(e.index)), e.term);
       }
       return e.index;
     }
@@ -134,10 +135,12 @@ Term RaftLog::LastTerm() const {
 }
 
 Result<Term> RaftLog::TermAt(Index i) const {
+  // The unstable part answers most lookups (the tail of the log); whatever it knows is within
+  // [FirstIndex() - 1, LastIndex()], so checking it first changes no result.
+  if (auto t = unstable_.MaybeTerm(i)) return *t;
   // The valid range also covers the dummy entry just before the first index (the snapshot's).
   const Index dummy = FirstIndex() - 1;
   if (i < dummy || i > LastIndex()) return Term(0);
-  if (auto t = unstable_.MaybeTerm(i)) return *t;
   Result<Term> t = storage_->TermAt(i);
   if (t.ok() || t.code() == ErrorCode::kCompacted || t.code() == ErrorCode::kUnavailable) return t;
   RAFTKIT_PANIC("storage TermAt({}) failed: {}", i, t.status().ToString());
@@ -176,8 +179,8 @@ bool RaftLog::MaybeCommit(Index max_index, Term term) {
 }
 
 void RaftLog::Restore(const raftpb::Snapshot& s) {
-  logger_->Infof("log [{}] starts to restore snapshot [index: {}, term: {}]", String(),
-                 s.metadata.index, s.metadata.term);
+  RAFT_INFO("log [{}] starts to restore snapshot [index: {}, term: {}]", String(), s.metadata.index,
+            s.metadata.term);
   committed_ = s.metadata.index;
   unstable_.Restore(s);
 }

@@ -2,6 +2,7 @@
 // (etcd: raft.go Step, stepLeader, stepCandidate, stepFollower).
 #include <fmt/format.h>
 
+#include "core/log.h"
 #include "core/raft.h"
 #include "raftkit/raftpb/codec.h"
 #include "raftkit/util/panic.h"
@@ -29,23 +30,23 @@ Status Raft::Step(Message m) {
   switch (m.type) {
     case MessageType::MsgHup: {
       if (state == StateType::kLeader) {
-        logger_->Debugf("{:x} ignoring MsgHup because already leader", id);
+        RAFT_DEBUG("{:x} ignoring MsgHup because already leader", id);
         return Status::Ok();
       }
       if (!Promotable()) {
-        logger_->Warnf("{:x} is unpromotable and can not campaign; ignoring MsgHup", id);
+        RAFT_WARN("{:x} is unpromotable and can not campaign; ignoring MsgHup", id);
         return Status::Ok();
       }
       // A node with unapplied conf changes does not know its final configuration yet and must not
       // lead with a stale one.
       if (HasUnappliedConfChanges()) {
-        logger_->Warnf(
+        RAFT_WARN(
             "{:x} cannot campaign at term {} since there are still pending "
             "configuration changes to apply",
             id, term);
         return Status::Ok();
       }
-      logger_->Infof("{:x} is starting a new election at term {}", id, term);
+      RAFT_INFO("{:x} is starting a new election at term {}", id, term);
       Campaign(pre_vote ? CampaignType::kPreElection : CampaignType::kElection);
       return Status::Ok();
     }
@@ -78,7 +79,7 @@ bool Raft::HandleMessageTerm(const Message& m) {
       const bool force = m.context.view() == kCampaignTransferContext;
       const bool in_lease = check_quorum && lead != kNoNode && election_elapsed < election_timeout;
       if (!force && in_lease) {
-        logger_->Infof(
+        RAFT_INFO(
             "{:x} [logterm: {}, index: {}, vote: {:x}] ignored {} from {:x} "
             "[logterm: {}, index: {}] at term {}: lease is not expired (remaining "
             "ticks: {})",
@@ -93,8 +94,8 @@ bool Raft::HandleMessageTerm(const Message& m) {
       // A granted pre-vote carries the term we asked about; we move to it only once a quorum
       // granted. (A rejection carries the responder's term, which we must adopt.)
     } else {
-      logger_->Infof("{:x} [term: {}] received a {} message with higher term from {:x} [term: {}]",
-                     id, term, raftpb::Name(m.type), m.from, m.term);
+      RAFT_INFO("{:x} [term: {}] received a {} message with higher term from {:x} [term: {}]", id,
+                term, raftpb::Name(m.type), m.from, m.term);
       const bool from_leader = m.type == MessageType::MsgApp ||
                                m.type == MessageType::MsgHeartbeat ||
                                m.type == MessageType::MsgSnap;
@@ -117,7 +118,7 @@ bool Raft::HandleMessageTerm(const Message& m) {
     } else if (m.type == MessageType::MsgPreVote) {
       // Reject explicitly: dropping would deadlock a cluster switching to pre-vote in which a
       // candidate has a higher term but a shorter log.
-      logger_->Infof(
+      RAFT_INFO(
           "{:x} [logterm: {}, index: {}, vote: {:x}] rejected {} from {:x} [logterm: "
           "{}, index: {}] at term {}",
           id, log.LastTerm(), log.LastIndex(), vote, raftpb::Name(m.type), m.from, m.log_term,
@@ -129,8 +130,8 @@ bool Raft::HandleMessageTerm(const Message& m) {
       resp.reject = true;
       Send(std::move(resp));
     } else {
-      logger_->Infof("{:x} [term: {}] ignored a {} message with lower term from {:x} [term: {}]",
-                     id, term, raftpb::Name(m.type), m.from, m.term);
+      RAFT_INFO("{:x} [term: {}] ignored a {} message with lower term from {:x} [term: {}]", id,
+                term, raftpb::Name(m.type), m.from, m.term);
     }
     return false;
   }
@@ -138,8 +139,11 @@ bool Raft::HandleMessageTerm(const Message& m) {
 }
 
 bool Raft::HasUnappliedConfChanges() const {
-  if (log.committed() <= log.applied()) return false;
-  auto ents = log.Slice(log.applied() + 1, log.committed() + 1, kNoLimit);
+  // Entries before the first index are inside a snapshot, whose configuration Restore already
+  // switched to; only the log after it can hold changes not yet in effect.
+  const Index lo = Max(log.applied() + 1, log.FirstIndex());
+  if (log.committed() < lo) return false;
+  auto ents = log.Slice(lo, log.committed() + 1, kNoLimit);
   RAFTKIT_CHECK(ents.ok(), "unexpected error getting unapplied entries ({})",
                 ents.status().ToString());
   // Both conf change encodings count (etcd 3.4 counts only v1 entries; see
@@ -162,7 +166,7 @@ void Raft::HandleVoteRequest(const Message& m) {
   if (can_vote && log.IsUpToDate(m.index, m.log_term)) {
     // Learners vote too: a learner may have been promoted by a conf change it has not seen yet,
     // and the candidate's view that it is a voter must be honoured for the cluster to be live.
-    logger_->Infof(
+    RAFT_INFO(
         "{:x} [logterm: {}, index: {}, vote: {:x}] cast {} for {:x} [logterm: {}, "
         "index: {}] at term {}",
         id, log.LastTerm(), log.LastIndex(), vote, raftpb::Name(m.type), m.from, m.log_term,
@@ -177,7 +181,7 @@ void Raft::HandleVoteRequest(const Message& m) {
       vote = m.from;
     }
   } else {
-    logger_->Infof(
+    RAFT_INFO(
         "{:x} [logterm: {}, index: {}, vote: {:x}] rejected {} from {:x} [logterm: "
         "{}, index: {}] at term {}",
         id, log.LastTerm(), log.LastIndex(), vote, raftpb::Name(m.type), m.from, m.log_term,
@@ -205,7 +209,7 @@ Status Raft::StepLeader(Message& m) {
         self->second.recent_active = true;
       }
       if (!prs.QuorumActive()) {
-        logger_->Warnf("{:x} stepped down to follower since quorum is not active", id);
+        RAFT_WARN("{:x} stepped down to follower since quorum is not active", id);
         BecomeFollower(term, kNoNode);
       }
       // Start the next round: everyone but us must prove activity again.
@@ -225,7 +229,7 @@ Status Raft::StepLeader(Message& m) {
 
   auto it = prs.progress.find(m.from);
   if (it == prs.progress.end()) {
-    logger_->Debugf("{:x} no progress available for {:x}", id, m.from);
+    RAFT_DEBUG("{:x} no progress available for {:x}", id, m.from);
     return Status::Ok();
   }
   tracker::Progress& pr = it->second;
@@ -240,16 +244,15 @@ Status Raft::StepLeader(Message& m) {
       if (pr.state != tracker::StateType::kSnapshot) return Status::Ok();
       if (!m.reject) {
         pr.BecomeProbe();
-        logger_->Debugf(
-            "{:x} snapshot succeeded, resumed sending replication messages to {:x} [{}]", id,
-            m.from, pr.String());
+        RAFT_DEBUG("{:x} snapshot succeeded, resumed sending replication messages to {:x} [{}]", id,
+                   m.from, pr.String());
       } else {
         // Forget the snapshot first, or probing would resume after an index the follower never
         // got.
         pr.pending_snapshot = Index(0);
         pr.BecomeProbe();
-        logger_->Debugf("{:x} snapshot failed, resumed sending replication messages to {:x} [{}]",
-                        id, m.from, pr.String());
+        RAFT_DEBUG("{:x} snapshot failed, resumed sending replication messages to {:x} [{}]", id,
+                   m.from, pr.String());
       }
       // After a success wait for the follower's MsgAppResp before the next MsgApp; after a failure
       // wait a heartbeat interval before trying again.
@@ -259,8 +262,8 @@ Status Raft::StepLeader(Message& m) {
       // While streaming optimistically, an unreachable follower has most likely lost messages:
       // fall back to probing.
       if (pr.state == tracker::StateType::kReplicate) pr.BecomeProbe();
-      logger_->Debugf("{:x} failed to send message to {:x} because it is unreachable [{}]", id,
-                      m.from, pr.String());
+      RAFT_DEBUG("{:x} failed to send message to {:x} because it is unreachable [{}]", id, m.from,
+                 pr.String());
       break;
     case MessageType::MsgTransferLeader:
       HandleTransferLeader(m, pr);
@@ -278,8 +281,8 @@ Status Raft::HandleProposal(Message& m) {
     return Dropped("the leader is not a member of the configuration");
   }
   if (lead_transferee != kNoNode) {
-    logger_->Debugf("{:x} [term {}] transfer leadership to {:x} is in progress; dropping proposal",
-                    id, term, lead_transferee);
+    RAFT_DEBUG("{:x} [term {}] transfer leadership to {:x} is in progress; dropping proposal", id,
+               term, lead_transferee);
     return Dropped("leadership transfer in progress");
   }
   for (size_t i = 0; i < m.entries.size(); ++i) {
@@ -311,8 +314,8 @@ Status Raft::HandleProposal(Message& m) {
       refused = "not in joint state; refusing empty conf change";
     }
     if (!refused.empty()) {
-      logger_->Infof("{:x} ignoring conf change {} at config {}: {}", id,
-                     raftpb::ConfChangesToString(cc->changes), prs.config.String(), refused);
+      RAFT_INFO("{:x} ignoring conf change {} at config {}: {}", id,
+                raftpb::ConfChangesToString(cc->changes), prs.config.String(), refused);
       e = Entry{};
     } else {
       pending_conf_index = log.LastIndex() + i + 1;
@@ -359,8 +362,9 @@ void Raft::SendReadIndexResponse(Message m) {
 }
 
 void Raft::ReleasePendingReadIndexMessages() {
+  if (pending_read_index_messages.empty()) return;
   if (!CommittedEntryInCurrentTerm()) {
-    logger_->Errorf(
+    RAFT_ERROR(
         "pending MsgReadIndex should be released only after first commit in current "
         "term");
     return;
@@ -388,12 +392,12 @@ Message Raft::ResponseToReadIndexReq(const Message& req, Index read_index) {
 void Raft::HandleAppendResponse(const Message& m, tracker::Progress& pr) {
   pr.recent_active = true;
   if (m.reject) {
-    logger_->Debugf(
+    RAFT_DEBUG(
         "{:x} received MsgAppResp(MsgApp was rejected, lastindex: {}) from {:x} for "
         "index {}",
         id, m.reject_hint, m.from, m.index);
     if (pr.MaybeDecrTo(m.index, m.reject_hint)) {
-      logger_->Debugf("{:x} decreased progress of {:x} to [{}]", id, m.from, pr.String());
+      RAFT_DEBUG("{:x} decreased progress of {:x} to [{}]", id, m.from, pr.String());
       if (pr.state == tracker::StateType::kReplicate) pr.BecomeProbe();
       SendAppend(m.from);
     }
@@ -407,7 +411,7 @@ void Raft::HandleAppendResponse(const Message& m, tracker::Progress& pr) {
       break;
     case tracker::StateType::kSnapshot:
       if (pr.match >= pr.pending_snapshot) {
-        logger_->Debugf(
+        RAFT_DEBUG(
             "{:x} recovered from needing snapshot, resumed sending replication "
             "messages to {:x} [{}]",
             id, m.from, pr.String());
@@ -421,7 +425,8 @@ void Raft::HandleAppendResponse(const Message& m, tracker::Progress& pr) {
       pr.inflights.FreeLE(m.index);
       break;
   }
-  if (MaybeCommit()) {
+  // The commit index can only move if this follower's match moved past it.
+  if (pr.match > log.committed() && MaybeCommit()) {
     // An entry of this term committed: pending reads can be served now.
     ReleasePendingReadIndexMessages();
     BcastAppend();
@@ -435,7 +440,7 @@ void Raft::HandleAppendResponse(const Message& m, tracker::Progress& pr) {
   }
   // A transfer waits for the transferee to catch up (thesis §3.10).
   if (m.from == lead_transferee && pr.match == log.LastIndex()) {
-    logger_->Infof("{:x} sent MsgTimeoutNow to {:x} after received MsgAppResp", id, m.from);
+    RAFT_INFO("{:x} sent MsgTimeoutNow to {:x} after received MsgAppResp", id, m.from);
     SendTimeoutNow(m.from);
   }
 }
@@ -472,13 +477,13 @@ void Raft::HandleHeartbeatResponse(const Message& m, tracker::Progress& pr) {
 
 void Raft::HandleTransferLeader(const Message& m, tracker::Progress& pr) {
   if (pr.is_learner) {
-    logger_->Debugf("{:x} is learner. Ignored transferring leadership", id);
+    RAFT_DEBUG("{:x} is learner. Ignored transferring leadership", id);
     return;
   }
   const NodeId transferee = m.from;
   if (lead_transferee != kNoNode) {
     if (lead_transferee == transferee) {
-      logger_->Infof(
+      RAFT_INFO(
           "{:x} [term {}] transfer leadership to {:x} is in progress, ignores request "
           "to same node {:x}",
           id, term, transferee, transferee);
@@ -486,19 +491,19 @@ void Raft::HandleTransferLeader(const Message& m, tracker::Progress& pr) {
     }
     const NodeId last = lead_transferee;
     AbortLeaderTransfer();
-    logger_->Infof("{:x} [term {}] abort previous transferring leadership to {:x}", id, term, last);
+    RAFT_INFO("{:x} [term {}] abort previous transferring leadership to {:x}", id, term, last);
   }
   if (transferee == id) {
-    logger_->Debugf("{:x} is already leader. Ignored transferring leadership to self", id);
+    RAFT_DEBUG("{:x} is already leader. Ignored transferring leadership to self", id);
     return;
   }
-  logger_->Infof("{:x} [term {}] starts to transfer leadership to {:x}", id, term, transferee);
+  RAFT_INFO("{:x} [term {}] starts to transfer leadership to {:x}", id, term, transferee);
   // The transfer must finish within an election timeout (TickHeartbeat aborts it otherwise).
   election_elapsed = 0;
   lead_transferee = transferee;
   if (pr.match == log.LastIndex()) {
     SendTimeoutNow(transferee);
-    logger_->Infof(
+    RAFT_INFO(
         "{:x} sends MsgTimeoutNow to {:x} immediately as {:x} already has up-to-date "
         "log",
         id, transferee, transferee);
@@ -518,7 +523,7 @@ Status Raft::StepCandidate(Message& m) {
       state == StateType::kPreCandidate ? MessageType::MsgPreVoteResp : MessageType::MsgVoteResp;
   switch (m.type) {
     case MessageType::MsgProp:
-      logger_->Infof("{:x} no leader at term {}; dropping proposal", id, term);
+      RAFT_INFO("{:x} no leader at term {}; dropping proposal", id, term);
       return Dropped("no leader");
     case MessageType::MsgApp:
       // A leader of our term exists (the term check made m.term == term): follow it.
@@ -534,15 +539,15 @@ Status Raft::StepCandidate(Message& m) {
       HandleSnapshot(m);
       break;
     case MessageType::MsgTimeoutNow:
-      logger_->Debugf("{:x} [term {} state {}] ignored MsgTimeoutNow from {:x}", id, term,
-                      Name(state), m.from);
+      RAFT_DEBUG("{:x} [term {} state {}] ignored MsgTimeoutNow from {:x}", id, term, Name(state),
+                 m.from);
       break;
     default:
       if (m.type != my_resp) break;
       {
         const auto tally = Poll(m.from, m.type, !m.reject);
-        logger_->Infof("{:x} has received {} {} votes and {} vote rejections", id, tally.granted,
-                       raftpb::Name(m.type), tally.rejected);
+        RAFT_INFO("{:x} has received {} {} votes and {} vote rejections", id, tally.granted,
+                  raftpb::Name(m.type), tally.rejected);
         if (tally.result == quorum::VoteResult::kVoteWon) {
           if (state == StateType::kPreCandidate) {
             Campaign(CampaignType::kElection);
@@ -568,12 +573,12 @@ Status Raft::StepFollower(Message& m) {
   switch (m.type) {
     case MessageType::MsgProp:
       if (lead == kNoNode) {
-        logger_->Infof("{:x} no leader at term {}; dropping proposal", id, term);
+        RAFT_INFO("{:x} no leader at term {}; dropping proposal", id, term);
         return Dropped("no leader");
       }
       if (disable_proposal_forwarding) {
-        logger_->Infof("{:x} not forwarding to leader {:x} at term {}; dropping proposal", id, lead,
-                       term);
+        RAFT_INFO("{:x} not forwarding to leader {:x} at term {}; dropping proposal", id, lead,
+                  term);
         return Dropped("proposal forwarding is disabled");
       }
       m.to = lead;
@@ -596,7 +601,7 @@ Status Raft::StepFollower(Message& m) {
       break;
     case MessageType::MsgTransferLeader:
       if (lead == kNoNode) {
-        logger_->Infof("{:x} no leader at term {}; dropping leader transfer msg", id, term);
+        RAFT_INFO("{:x} no leader at term {}; dropping leader transfer msg", id, term);
         return Status::Ok();
       }
       m.to = lead;
@@ -604,7 +609,7 @@ Status Raft::StepFollower(Message& m) {
       break;
     case MessageType::MsgTimeoutNow:
       if (Promotable()) {
-        logger_->Infof(
+        RAFT_INFO(
             "{:x} [term {}] received MsgTimeoutNow from {:x} and starts an election to "
             "get leadership.",
             id, term, m.from);
@@ -612,12 +617,12 @@ Status Raft::StepFollower(Message& m) {
         // protect against.
         Campaign(CampaignType::kTransfer);
       } else {
-        logger_->Infof("{:x} received MsgTimeoutNow from {:x} but is not promotable", id, m.from);
+        RAFT_INFO("{:x} received MsgTimeoutNow from {:x} but is not promotable", id, m.from);
       }
       break;
     case MessageType::MsgReadIndex:
       if (lead == kNoNode) {
-        logger_->Infof("{:x} no leader at term {}; dropping index reading msg", id, term);
+        RAFT_INFO("{:x} no leader at term {}; dropping index reading msg", id, term);
         return Status::Ok();
       }
       m.to = lead;
@@ -625,8 +630,8 @@ Status Raft::StepFollower(Message& m) {
       break;
     case MessageType::MsgReadIndexResp:
       if (m.entries.size() != 1) {
-        logger_->Errorf("{:x} invalid format of MsgReadIndexResp from {:x}, entries count: {}", id,
-                        m.from, m.entries.size());
+        RAFT_ERROR("{:x} invalid format of MsgReadIndexResp from {:x}, entries count: {}", id,
+                   m.from, m.entries.size());
         return Status::Ok();
       }
       read_states.push_back(ReadState{m.index, m.entries[0].data});
@@ -651,7 +656,7 @@ void Raft::HandleAppendEntries(const Message& m) {
     resp.index = *last_new;
     Send(std::move(resp));
   } else {
-    logger_->Debugf(
+    RAFT_DEBUG(
         "{:x} [logterm: {}, index: {}] rejected MsgApp [logterm: {}, index: {}] from "
         "{:x}",
         id, log.ZeroTermOnErrCompacted(log.TermAt(m.index)), m.index, m.log_term, m.index, m.from);
@@ -679,12 +684,12 @@ void Raft::HandleSnapshot(const Message& m) {
   resp.to = m.from;
   resp.type = MessageType::MsgAppResp;
   if (Restore(m.snapshot)) {
-    logger_->Infof("{:x} [commit: {}] restored snapshot [index: {}, term: {}]", id, log.committed(),
-                   sindex, sterm);
+    RAFT_INFO("{:x} [commit: {}] restored snapshot [index: {}, term: {}]", id, log.committed(),
+              sindex, sterm);
     resp.index = log.LastIndex();
   } else {
-    logger_->Infof("{:x} [commit: {}] ignored snapshot [index: {}, term: {}]", id, log.committed(),
-                   sindex, sterm);
+    RAFT_INFO("{:x} [commit: {}] ignored snapshot [index: {}, term: {}]", id, log.committed(),
+              sindex, sterm);
     resp.index = log.committed();
   }
   Send(std::move(resp));

@@ -99,6 +99,17 @@ Status RawNode::Propose(Bytes data) {
   return raft_->Step(std::move(m));
 }
 
+Status RawNode::ProposeBatch(std::span<const Bytes> batch) {
+  if (batch.empty()) return Status(ErrorCode::kInvalidArgument, "empty proposal batch");
+  Message m;
+  m.type = MessageType::MsgProp;
+  m.from = raft_->id;
+  m.entries.resize(batch.size());
+  for (size_t i = 0; i < batch.size(); ++i)
+    m.entries[i].data = batch[i];
+  return raft_->Step(std::move(m));
+}
+
 namespace {
 Message ConfChangeMsg(raftpb::EncodedConfChange enc) {
   Message m;
@@ -145,6 +156,7 @@ Ready RawNode::GetReady() {
   // Messages and read states belong to this Ready from now on.
   rd.messages = std::move(r.msgs);
   r.msgs.clear();
+  r.msgs.reserve(8);  // most rounds produce a few messages; avoid regrowing from zero
   rd.read_states = std::move(r.read_states);
   r.read_states.clear();
   if (SoftState ss = r.GetSoftState(); !(ss == prev_soft_)) {

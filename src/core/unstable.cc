@@ -1,31 +1,11 @@
 #include "core/unstable.h"
+#include "core/log.h"
 
 #include "raftkit/util/panic.h"
 
 namespace raftkit::raft {
 
 using raftpb::Entry;
-
-std::optional<Index> Unstable::MaybeFirstIndex() const {
-  if (snapshot_) return snapshot_->metadata.index + 1;
-  return std::nullopt;
-}
-
-std::optional<Index> Unstable::MaybeLastIndex() const {
-  if (!entries_.empty()) return offset_ + (entries_.size() - 1);
-  if (snapshot_) return snapshot_->metadata.index;
-  return std::nullopt;
-}
-
-std::optional<Term> Unstable::MaybeTerm(Index i) const {
-  if (i < offset_) {
-    if (snapshot_ && snapshot_->metadata.index == i) return snapshot_->metadata.term;
-    return std::nullopt;
-  }
-  auto last = MaybeLastIndex();
-  if (!last || i > *last) return std::nullopt;
-  return entries_[i - offset_].term;
-}
 
 void Unstable::StableTo(Index i, Term t) {
   auto gt = MaybeTerm(i);
@@ -61,12 +41,12 @@ void Unstable::TruncateAndAppend(std::span<const Entry> ents) {
     entries_.insert(entries_.end(), ents.begin(), ents.end());
   } else if (after <= offset_) {
     // Everything unstable is replaced (the log was truncated back into the stable part).
-    logger_->Infof("replace the unstable entries from index {}", after);
+    RAFT_INFO("replace the unstable entries from index {}", after);
     offset_ = after;
     entries_.assign(ents.begin(), ents.end());
   } else {
     // Keep the unstable entries before `after`, then append.
-    logger_->Infof("truncate the unstable entries before index {}", after);
+    RAFT_INFO("truncate the unstable entries before index {}", after);
     MustCheckOutOfBounds(offset_, after);  // a gap after the unstable entries is a caller bug
     entries_.resize(after - offset_);
     entries_.insert(entries_.end(), ents.begin(), ents.end());

@@ -16,11 +16,25 @@ class Unstable {
   explicit Unstable(Logger& logger) : logger_(&logger) {}
 
   /// The first index after the unstable snapshot, if there is one.
-  [[nodiscard]] std::optional<Index> MaybeFirstIndex() const;
+  [[nodiscard]] std::optional<Index> MaybeFirstIndex() const {
+    if (snapshot_) return snapshot_->metadata.index + 1;
+    return std::nullopt;
+  }
   /// The last index of the unstable entries, or of the unstable snapshot.
-  [[nodiscard]] std::optional<Index> MaybeLastIndex() const;
+  [[nodiscard]] std::optional<Index> MaybeLastIndex() const {
+    if (!entries_.empty()) return offset_ + (entries_.size() - 1);
+    if (snapshot_) return snapshot_->metadata.index;
+    return std::nullopt;
+  }
   /// The term of entry i if the unstable part knows it.
-  [[nodiscard]] std::optional<Term> MaybeTerm(Index i) const;
+  [[nodiscard]] std::optional<Term> MaybeTerm(Index i) const {
+    if (i < offset_) {
+      if (snapshot_ && snapshot_->metadata.index == i) return snapshot_->metadata.term;
+      return std::nullopt;
+    }
+    if (i - offset_ >= entries_.size()) return std::nullopt;
+    return entries_[i - offset_].term;
+  }
 
   /// Entries up to (i, t) were persisted: drop them. Ignored if the entry at i has a different
   /// term (it was overwritten since the Ready that carried it) or is not unstable.

@@ -20,6 +20,7 @@
 
 #include <memory>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "raftkit/core/config.h"
@@ -102,6 +103,11 @@ class RawNode {
   /// forwarding disabled, leadership transfer in progress, uncommitted-size limit reached...).
   /// Acceptance does not mean it will commit: watch committed_entries.
   Status Propose(Bytes data);
+  /// Proposes several payloads at once. They are appended together, in order, as one MsgProp, so
+  /// the whole batch costs one round of replication messages instead of one per entry (what a
+  /// server does with concurrent client requests). All or nothing: kProposalDropped drops every
+  /// entry. An empty batch is kInvalidArgument.
+  Status ProposeBatch(std::span<const Bytes> batch);
   /// Proposes a membership change (v1: stored as EntryConfChange).
   Status ProposeConfChange(const raftpb::ConfChange& cc);
   /// Proposes a membership change (v2: stored as EntryConfChangeV2; may use joint consensus).

@@ -60,3 +60,12 @@ class StderrLogger final : public Logger {
 };
 
 }  // namespace raftkit
+
+/// RAFTKIT_LOG(logger, level, "format {}", args...): formats and writes only when the level is
+/// enabled, so that arguments (which may be costly to compute) are not evaluated otherwise. Hot
+/// paths use this rather than Logger::Infof and friends.
+#define RAFTKIT_LOG(logger, level, ...)                                                   \
+  do {                                                                                    \
+    ::raftkit::Logger& raftkit_lg_ = (logger);                                            \
+    if (raftkit_lg_.Enabled(level)) raftkit_lg_.Write(level, ::fmt::format(__VA_ARGS__)); \
+  } while (0)
