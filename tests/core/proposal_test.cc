@@ -11,6 +11,7 @@
 
 #include "raftkit/core/raw_node.h"
 #include "raftkit/raftpb/codec.h"
+#include "testlib/cluster.h"
 #include "testlib/network.h"
 #include "testlib/raft_fixtures.h"
 
@@ -407,6 +408,59 @@ TEST(ProposalTest, InJointConfigOnlyLeavingIsAccepted) {
   ASSERT_TRUE(decoded.ok());
   EXPECT_TRUE(decoded->LeaveJoint());
   EXPECT_EQ(n.r->pending_conf_index, I(3));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Batched proposals (RawNode::ProposeBatch)
+
+TEST(ProposalTest, ProposeBatchAppendsTheBatchInOrderAndReplicatesItInOneMsgAppPerFollower) {
+  Cluster c(3);
+  c.ElectLeader(N(1));
+  const Index last = c.node(N(1)).raft_for_testing().log.LastIndex();
+  const std::vector<Bytes> batch{Bytes("a"), Bytes("b"), Bytes("c")};
+  ASSERT_TRUE(c.node(N(1)).ProposeBatch(batch).ok());
+  Raft& leader = c.node(N(1)).raft_for_testing();
+  EXPECT_EQ(leader.log.LastIndex(), last + 3);
+  // One MsgApp per follower carries all three entries.
+  std::vector<Message> apps;
+  for (const Message& m : leader.msgs) {
+    if (m.type == MessageType::MsgApp) apps.push_back(m);
+  }
+  ASSERT_EQ(apps.size(), 2u) << Describe(leader.msgs);
+  for (const Message& m : apps) {
+    ASSERT_EQ(m.entries.size(), 3u);
+    EXPECT_EQ(m.entries[0].data.view(), "a");
+    EXPECT_EQ(m.entries[2].data.view(), "c");
+    EXPECT_EQ(m.entries[2].index, last + 3);
+  }
+  c.Stabilize();
+  const std::vector<std::string> want{"a", "b", "c"};
+  for (NodeId id : c.Ids())
+    EXPECT_EQ(c.Applied(id), want) << id.value();
+}
+
+TEST(ProposalTest, ProposeBatchIsAllOrNothing) {
+  Cluster c(3);  // nobody leads yet
+  const std::vector<Bytes> batch{Bytes("a"), Bytes("b")};
+  const Status st = c.node(N(2)).ProposeBatch(batch);
+  EXPECT_EQ(st.code(), ErrorCode::kProposalDropped) << st.ToString();
+  EXPECT_EQ(c.node(N(2)).raft_for_testing().log.LastIndex(), I(3));  // the bootstrap entries only
+  EXPECT_EQ(c.node(N(1)).ProposeBatch({}).code(), ErrorCode::kInvalidArgument);
+}
+
+TEST(ProposalTest, ProposeBatchFromAFollowerIsForwardedAsOneMessage) {
+  Cluster c(3);
+  c.ElectLeader(N(1));
+  const std::vector<Bytes> batch{Bytes("x"), Bytes("y")};
+  ASSERT_TRUE(c.node(N(2)).ProposeBatch(batch).ok());
+  const std::vector<Message>& out = c.node(N(2)).raft_for_testing().msgs;
+  ASSERT_EQ(out.size(), 1u) << Describe(out);
+  EXPECT_EQ(out[0].type, MessageType::MsgProp);
+  EXPECT_EQ(out[0].to, N(1));
+  EXPECT_EQ(out[0].term, T(0));
+  EXPECT_EQ(out[0].entries.size(), 2u);
+  c.Stabilize();
+  EXPECT_EQ(c.Applied(N(3)), (std::vector<std::string>{"x", "y"}));
 }
 
 }  // namespace
