@@ -137,10 +137,47 @@ raftpb::ConfState RawNode::ApplyConfChange(const raftpb::ConfChangeV2& cc) {
   return raft_->ApplyConfChange(cc);
 }
 
+namespace {
+// Shape checks on messages from peers: what the core would otherwise treat as a broken invariant
+// (and abort on, as etcd does) is refused as an error, so a faulty or hostile peer cannot crash
+// the node.
+Status ValidateIncoming(const Message& m) {
+  auto bad = [&](std::string_view why) {
+    return Status(ErrorCode::kInvalidArgument,
+                  fmt::format("malformed {} from {:x}: {}", raftpb::Name(m.type), m.from, why));
+  };
+  switch (m.type) {
+    case MessageType::MsgProp:
+      if (m.entries.empty()) return bad("no entries");
+      if (m.term != Term(0)) return bad("a forwarded proposal must not carry a term");
+      break;
+    case MessageType::MsgReadIndex:
+      if (m.entries.size() != 1) return bad("expected exactly one entry (the request context)");
+      if (m.term != Term(0)) return bad("a forwarded read request must not carry a term");
+      break;
+    case MessageType::MsgApp:
+      for (size_t i = 0; i < m.entries.size(); ++i) {
+        if (m.entries[i].index != m.index + 1 + i) return bad("entries are not consecutive");
+      }
+      break;
+    case MessageType::MsgVote:
+    case MessageType::MsgVoteResp:
+    case MessageType::MsgPreVote:
+    case MessageType::MsgPreVoteResp:
+      if (m.term == Term(0)) return bad("vote messages must carry a term");
+      break;
+    default:
+      break;
+  }
+  return Status::Ok();
+}
+}  // namespace
+
 Status RawNode::Step(Message m) {
   if (raftpb::IsLocalMsg(m.type)) {
     return Status(ErrorCode::kStepLocalMsg, "raft: cannot step raft local message");
   }
+  if (Status st = ValidateIncoming(m); !st.ok()) return st;
   if (raftpb::IsResponseMsg(m.type) && !raft_->prs.progress.contains(m.from)) {
     return Status(ErrorCode::kStepPeerNotFound, "raft: cannot step as peer not found");
   }

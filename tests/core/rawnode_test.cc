@@ -750,5 +750,40 @@ TEST(RawNodeTest, DescribeReadyPrintsReadStatesLikeGosDefaultFormat) {
             "ReadStates [{3 [99 116 120]} {4 [97]}]\n");
 }
 
+// Malformed messages from peers are refused with an error instead of reaching code that would
+// abort (docs/etcd-deviations.md #8); nothing is changed and nothing is sent.
+TEST(RawNodeTest, StepRefusesMalformedMessagesWithoutSideEffects) {
+  TestNode n = NewNode(1, {1, 2, 3});
+  ASSERT_TRUE(n->Campaign().ok());
+  Handle(n);
+
+  std::vector<Message> bad;
+  bad.push_back(Msg(2, 1, MessageType::MsgProp));  // no entries
+  Message prop_with_term = PropMsg(2, "x");
+  prop_with_term.term = T(1);
+  bad.push_back(prop_with_term);
+  bad.push_back(Msg(2, 1, MessageType::MsgReadIndex));  // no context entry
+  Message read_two = Msg(2, 1, MessageType::MsgReadIndex);
+  read_two.entries = {E(0, 0, "a"), E(0, 0, "b")};
+  bad.push_back(read_two);
+  Message gap = From(2, 1, MessageType::MsgApp, 1);
+  gap.index = I(3);
+  gap.log_term = T(1);
+  gap.entries = {E(1, 4), E(1, 6)};
+  bad.push_back(gap);
+  bad.push_back(Msg(2, 1, MessageType::MsgVote));  // term 0
+
+  const raft::BasicStatus before = n->GetBasicStatus();
+  for (Message& m : bad) {
+    const std::string what = raftpb::DescribeMessage(m);
+    const Status st = n->Step(std::move(m));
+    EXPECT_EQ(st.code(), ErrorCode::kInvalidArgument) << what;
+  }
+  const raft::BasicStatus after = n->GetBasicStatus();
+  EXPECT_TRUE(after.hard_state.SameAs(before.hard_state));
+  EXPECT_EQ(after.soft_state, before.soft_state);
+  EXPECT_TRUE(n.rn->raft_for_testing().msgs.empty());
+}
+
 }  // namespace
 }  // namespace raftkit::testing

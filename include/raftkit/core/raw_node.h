@@ -117,7 +117,10 @@ class RawNode {
   raftpb::ConfState ApplyConfChange(const raftpb::ConfChange& cc);
   raftpb::ConfState ApplyConfChange(const raftpb::ConfChangeV2& cc);
   /// Feeds a message received from a peer. kStepLocalMsg for local-only types;
-  /// kStepPeerNotFound for a response from a node that is not a member.
+  /// kStepPeerNotFound for a response from a node that is not a member; kInvalidArgument for a
+  /// malformed message (a MsgProp without entries or with a term, a MsgReadIndex without exactly
+  /// one entry or with a term, a MsgApp whose entries do not follow its index, a vote message
+  /// without a term) — etcd would abort on those.
   Status Step(raftpb::Message m);
 
   /// Whether GetReady() would return something.
