@@ -14,21 +14,6 @@
 #include "raftkit/util/panic.h"
 #include "testlib/raft_fixtures.h"
 
-// Readable failure output: ids and entries print as values rather than as raw bytes.
-namespace raftkit {
-template <class Tag, bool kArithmetic>
-void PrintTo(Strong<Tag, kArithmetic> v, std::ostream* os) {
-  *os << v.value();
-}
-namespace raftpb {
-inline void PrintTo(const Entry& e, std::ostream* os) {
-  *os << "{term " << e.term.value() << ", index " << e.index.value() << ", type "
-      << static_cast<int>(e.type) << ", data "
-      << (e.data.is_null() ? "null" : "\"" + e.data.str() + "\"") << "}";
-}
-}  // namespace raftpb
-}  // namespace raftkit
-
 namespace raftkit::testing {
 namespace {
 
@@ -38,17 +23,6 @@ using raftpb::HardState;
 using raftpb::Snapshot;
 
 // Routes panics to PanicError exceptions for the lifetime of the object.
-class ThrowOnPanic {
- public:
-  ThrowOnPanic() : prev_(SetPanicHandler(ThrowingPanicHandler)) {}
-  ~ThrowOnPanic() { SetPanicHandler(prev_); }
-  ThrowOnPanic(const ThrowOnPanic&) = delete;
-  ThrowOnPanic& operator=(const ThrowOnPanic&) = delete;
-
- private:
-  PanicHandler prev_;
-};
-
 Snapshot SnapAt(uint64_t index, uint64_t term, std::vector<NodeId> voters = {}) {
   Snapshot s;
   s.metadata.index = I(index);
@@ -136,7 +110,7 @@ TEST(MemoryStorageTest, EntriesRangesAroundCompaction) {
 }
 
 TEST(MemoryStorageTest, EntriesBeyondLastIndexPanics) {
-  ThrowOnPanic guard;
+  ScopedPanicHandler throwing(ThrowingPanicHandler);
   auto s = CompactedStorage();
   EXPECT_THROW((void)s->Entries(I(4), I(7), kNoLimit), PanicError);
 }
@@ -210,7 +184,7 @@ TEST(MemoryStorageTest, CompactAtOrBelowDummyIsCompacted) {
 }
 
 TEST(MemoryStorageTest, CompactBeyondLastIndexPanics) {
-  ThrowOnPanic guard;
+  ScopedPanicHandler throwing(ThrowingPanicHandler);
   auto s = CompactedStorage();
   EXPECT_THROW((void)s->Compact(I(6)), PanicError);
 }
@@ -252,7 +226,7 @@ TEST(MemoryStorageTest, CreateSnapshotNotNewerIsOutOfDate) {
 }
 
 TEST(MemoryStorageTest, CreateSnapshotBeyondLastIndexPanics) {
-  ThrowOnPanic guard;
+  ScopedPanicHandler throwing(ThrowingPanicHandler);
   auto s = CompactedStorage();
   EXPECT_THROW((void)s->CreateSnapshot(I(6), nullptr, Bytes()), PanicError);
 }
@@ -321,7 +295,7 @@ TEST(MemoryStorageTest, AppendOverlapAndTruncationCases) {
 }
 
 TEST(MemoryStorageTest, AppendWithGapPanics) {
-  ThrowOnPanic guard;
+  ScopedPanicHandler throwing(ThrowingPanicHandler);
   auto s = CompactedStorage();
   EXPECT_THROW((void)s->Append({E(5, 7)}), PanicError);
   // The failed append left the log as it was.

@@ -13,38 +13,12 @@
 #include "raftkit/util/panic.h"
 #include "testlib/raft_fixtures.h"
 
-// Readable failure output: ids and entries print as values rather than as raw bytes.
-namespace raftkit {
-template <class Tag, bool kArithmetic>
-void PrintTo(Strong<Tag, kArithmetic> v, std::ostream* os) {
-  *os << v.value();
-}
-namespace raftpb {
-inline void PrintTo(const Entry& e, std::ostream* os) {
-  *os << "{term " << e.term.value() << ", index " << e.index.value() << ", type "
-      << static_cast<int>(e.type) << ", data "
-      << (e.data.is_null() ? "null" : "\"" + e.data.str() + "\"") << "}";
-}
-}  // namespace raftpb
-}  // namespace raftkit
-
 namespace raftkit::testing {
 namespace {
 
 using raft::MemoryStorage;
 using raft::RaftLog;
 using raftpb::Snapshot;
-
-class ThrowOnPanic {
- public:
-  ThrowOnPanic() : prev_(SetPanicHandler(ThrowingPanicHandler)) {}
-  ~ThrowOnPanic() { SetPanicHandler(prev_); }
-  ThrowOnPanic(const ThrowOnPanic&) = delete;
-  ThrowOnPanic& operator=(const ThrowOnPanic&) = delete;
-
- private:
-  PanicHandler prev_;
-};
 
 Snapshot SnapAt(uint64_t index, uint64_t term) {
   Snapshot s;
@@ -158,7 +132,7 @@ TEST(RaftLogTest, AppendAtOrBelowCommittedPanics) {
   // Right after the committed index is fine...
   EXPECT_EQ(log.Append(std::vector<Entry>{E(3, 3)}), I(3));
   // ...but rewriting a committed entry is a broken invariant.
-  ThrowOnPanic guard;
+  ScopedPanicHandler throwing(ThrowingPanicHandler);
   EXPECT_THROW(log.Append(std::vector<Entry>{E(3, 2)}), PanicError);
 }
 
@@ -167,7 +141,7 @@ TEST(RaftLogTest, AppendAtOrBelowCommittedPanics) {
 TEST(RaftLogTest, AppendWithGapPanics) {
   auto s = StorageWith({E(1, 1), E(1, 2)});
   RaftLog log = NewLog(*s);
-  ThrowOnPanic guard;
+  ScopedPanicHandler throwing(ThrowingPanicHandler);
   bool panicked = false;
   try {
     log.Append(std::vector<Entry>{E(1, 5)});
@@ -233,7 +207,7 @@ TEST(RaftLogTest, MaybeAppend) {
 }
 
 TEST(RaftLogTest, MaybeAppendConflictWithCommittedPanics) {
-  ThrowOnPanic guard;
+  ScopedPanicHandler throwing(ThrowingPanicHandler);
   for (uint64_t conflict : {1, 2}) {
     auto s = StorageWith(EntsWithTerms({1, 2, 3}));
     RaftLog log = NewLog(*s);
@@ -354,7 +328,7 @@ TEST(RaftLogTest, CommitToNeverDecreasesAndPanicsPastLastIndex) {
   EXPECT_EQ(log.committed(), I(2));
   log.CommitTo(I(3));
   EXPECT_EQ(log.committed(), I(3));
-  ThrowOnPanic guard;
+  ScopedPanicHandler throwing(ThrowingPanicHandler);
   EXPECT_THROW(log.CommitTo(I(4)), PanicError);
   EXPECT_EQ(log.committed(), I(3));
 }
@@ -381,7 +355,7 @@ TEST(RaftLogTest, AppliedToMustStayWithinAppliedAndCommitted) {
   log.AppliedTo(I(2));  // repeating is fine
   EXPECT_EQ(log.applied(), I(2));
 
-  ThrowOnPanic guard;
+  ScopedPanicHandler throwing(ThrowingPanicHandler);
   EXPECT_THROW(log.AppliedTo(I(1)), PanicError);  // going back
   EXPECT_THROW(log.AppliedTo(I(4)), PanicError);  // applying the uncommitted
   EXPECT_EQ(log.applied(), I(2));
@@ -426,7 +400,7 @@ TEST_F(RaftLogSliceTest, CompactedLowBoundIsAnError) {
 }
 
 TEST_F(RaftLogSliceTest, OutOfBoundsPanics) {
-  ThrowOnPanic guard;
+  ScopedPanicHandler throwing(ThrowingPanicHandler);
   EXPECT_THROW((void)log_->Slice(I(9), I(11), kNoLimit), PanicError);  // past last + 1
   EXPECT_THROW((void)log_->Slice(I(6), I(5), kNoLimit), PanicError);   // lo > hi
 }

@@ -22,21 +22,6 @@
 #include "testlib/network.h"
 #include "testlib/raft_fixtures.h"
 
-// Readable failure output: ids and entries print as values rather than as raw bytes.
-namespace raftkit {
-template <class Tag, bool kArithmetic>
-void PrintTo(Strong<Tag, kArithmetic> v, std::ostream* os) {
-  *os << v.value();
-}
-namespace raftpb {
-inline void PrintTo(const Entry& e, std::ostream* os) {
-  *os << "{term " << e.term.value() << ", index " << e.index.value() << ", type "
-      << static_cast<int>(e.type) << ", data "
-      << (e.data.is_null() ? "null" : "\"" + e.data.str() + "\"") << "}";
-}
-}  // namespace raftpb
-}  // namespace raftkit
-
 namespace raftkit::testing {
 namespace {
 

@@ -13,37 +13,11 @@
 #include "raftkit/util/panic.h"
 #include "testlib/raft_fixtures.h"
 
-// Readable failure output: ids and entries print as values rather than as raw bytes.
-namespace raftkit {
-template <class Tag, bool kArithmetic>
-void PrintTo(Strong<Tag, kArithmetic> v, std::ostream* os) {
-  *os << v.value();
-}
-namespace raftpb {
-inline void PrintTo(const Entry& e, std::ostream* os) {
-  *os << "{term " << e.term.value() << ", index " << e.index.value() << ", type "
-      << static_cast<int>(e.type) << ", data "
-      << (e.data.is_null() ? "null" : "\"" + e.data.str() + "\"") << "}";
-}
-}  // namespace raftpb
-}  // namespace raftkit
-
 namespace raftkit::testing {
 namespace {
 
 using raft::Unstable;
 using raftpb::Snapshot;
-
-class ThrowOnPanic {
- public:
-  ThrowOnPanic() : prev_(SetPanicHandler(ThrowingPanicHandler)) {}
-  ~ThrowOnPanic() { SetPanicHandler(prev_); }
-  ThrowOnPanic(const ThrowOnPanic&) = delete;
-  ThrowOnPanic& operator=(const ThrowOnPanic&) = delete;
-
- private:
-  PanicHandler prev_;
-};
 
 Snapshot SnapAt(uint64_t index, uint64_t term) {
   Snapshot s;
@@ -233,7 +207,7 @@ TEST(UnstableTest, TruncateAndAppendCases) {
 // Appending with a hole after the unstable entries would break the contiguity invariant: etcd's
 // truncateAndAppend panics here (its slice bounds check fails); it must not invent entries.
 TEST(UnstableTest, TruncateAndAppendWithGapPanics) {
-  ThrowOnPanic guard;
+  ScopedPanicHandler throwing(ThrowingPanicHandler);
   Unstable u = Make(5, {E(1, 5)});
   bool panicked = false;
   try {
@@ -255,7 +229,7 @@ TEST(UnstableTest, SliceBounds) {
   EXPECT_TRUE(u.Slice(I(8), I(8)).empty());
   EXPECT_TRUE(u.Slice(I(5), I(5)).empty());
 
-  ThrowOnPanic guard;
+  ScopedPanicHandler throwing(ThrowingPanicHandler);
   EXPECT_THROW((void)u.Slice(I(4), I(6)), PanicError);  // below the offset
   EXPECT_THROW((void)u.Slice(I(6), I(9)), PanicError);  // past the end
   EXPECT_THROW((void)u.Slice(I(7), I(6)), PanicError);  // lo > hi

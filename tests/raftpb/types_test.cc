@@ -18,18 +18,6 @@ namespace {
 
 using std::string_view_literals::operator""sv;
 
-// Installs the throwing panic handler for the lifetime of the object.
-class ScopedThrowingPanics {
- public:
-  ScopedThrowingPanics() : previous_(SetPanicHandler(&ThrowingPanicHandler)) {}
-  ~ScopedThrowingPanics() { SetPanicHandler(previous_); }
-  ScopedThrowingPanics(const ScopedThrowingPanics&) = delete;
-  ScopedThrowingPanics& operator=(const ScopedThrowingPanics&) = delete;
-
- private:
-  PanicHandler previous_;
-};
-
 // ---------------------------------------------------------------------------------------------
 // Enum names (etcd's MessageType_name etc.)
 // ---------------------------------------------------------------------------------------------
@@ -195,7 +183,7 @@ TEST(Types, EnterJoint) {
 }
 
 TEST(Types, EnterJointPanicsOnAnUnknownTransition) {
-  ScopedThrowingPanics panics;
+  ScopedPanicHandler panics(ThrowingPanicHandler);
   bool auto_leave = false;
   const ConfChangeV2 cc = V2(static_cast<ConfChangeTransition>(7), 1);
   EXPECT_THROW((void)cc.EnterJoint(&auto_leave), PanicError);
@@ -366,7 +354,7 @@ TEST(Types, IsLocalMsgAndIsResponseMsg) {
 TEST(Types, VoteResponseType) {
   EXPECT_EQ(VoteResponseType(MessageType::MsgVote), MessageType::MsgVoteResp);
   EXPECT_EQ(VoteResponseType(MessageType::MsgPreVote), MessageType::MsgPreVoteResp);
-  ScopedThrowingPanics panics;
+  ScopedPanicHandler panics(ThrowingPanicHandler);
   EXPECT_THROW((void)VoteResponseType(MessageType::MsgApp), PanicError);
   try {
     (void)VoteResponseType(MessageType::MsgHeartbeat);

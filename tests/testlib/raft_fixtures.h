@@ -10,6 +10,7 @@
 #include "raftkit/core/config.h"
 #include "raftkit/core/storage.h"
 #include "raftkit/raftpb/types.h"
+#include "testlib/printers.h"
 
 namespace raftkit::testing {
 

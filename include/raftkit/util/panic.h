@@ -27,6 +27,19 @@ struct PanicError {
 /// Reports a broken invariant and does not return.
 [[noreturn]] void Panic(std::string_view message);
 
+/// Installs a panic handler for its lifetime and restores the previous one when destroyed, e.g.
+/// `ScopedPanicHandler throwing(ThrowingPanicHandler);` in a test that expects a PanicError.
+class ScopedPanicHandler {
+ public:
+  explicit ScopedPanicHandler(PanicHandler handler) : previous_(SetPanicHandler(handler)) {}
+  ~ScopedPanicHandler() { SetPanicHandler(previous_); }
+  ScopedPanicHandler(const ScopedPanicHandler&) = delete;
+  ScopedPanicHandler& operator=(const ScopedPanicHandler&) = delete;
+
+ private:
+  PanicHandler previous_;
+};
+
 }  // namespace raftkit
 
 /// RAFTKIT_PANIC("format {}", args...): abort with a formatted message and the source location.
