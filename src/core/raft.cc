@@ -81,14 +81,7 @@ Raft::Raft(const Config& c)
     cs.learners = c.learners;
   }
 
-  auto restored = confchange::Restore(prs, log.LastIndex(), cs);
-  RAFTKIT_CHECK(restored.ok(), "unable to restore config {}: {}", raftpb::DescribeConfState(cs),
-                restored.status().ToString());
-  const raftpb::ConfState got =
-      SwitchToConfig(std::move(restored->config), std::move(restored->progress));
-  RAFTKIT_CHECK(raftpb::Equivalent(cs, got), "ConfStates not equivalent: {} vs {}",
-                raftpb::DescribeConfState(cs), raftpb::DescribeConfState(got));
-
+  SwitchToConfState(cs);
   if (!hs.IsEmpty()) LoadState(hs);
   if (c.applied > Index(0)) log.AppliedTo(c.applied);
   BecomeFollower(term, kNoNode);
@@ -547,6 +540,18 @@ raftpb::ConfState Raft::ApplyConfChange(const raftpb::ConfChangeV2& cc) {
   return SwitchToConfig(std::move(r->config), std::move(r->progress));
 }
 
+void Raft::SwitchToConfState(const raftpb::ConfState& cs) {
+  // Rebuilt through the same validated transitions as live changes (confchange::Restore); a
+  // ConfState that cannot be rebuilt, or comes out different, means corrupted state.
+  auto restored = confchange::Restore(prs, log.LastIndex(), cs);
+  RAFTKIT_CHECK(restored.ok(), "unable to restore config {}: {}", raftpb::DescribeConfState(cs),
+                restored.status().ToString());
+  const raftpb::ConfState got =
+      SwitchToConfig(std::move(restored->config), std::move(restored->progress));
+  RAFTKIT_CHECK(raftpb::Equivalent(cs, got), "ConfStates not equivalent: {} vs {}",
+                raftpb::DescribeConfState(cs), raftpb::DescribeConfState(got));
+}
+
 raftpb::ConfState Raft::SwitchToConfig(tracker::Config cfg, tracker::ProgressMap progress) {
   prs.config = std::move(cfg);
   prs.progress = std::move(progress);
@@ -612,16 +617,9 @@ bool Raft::Restore(const raftpb::Snapshot& s) {
   }
 
   log.Restore(s);
-  // Rebuild the configuration from the snapshot's ConfState.
-  tracker::ProgressTracker fresh(prs.max_inflight(), prs.max_inflight_bytes());
-  prs = fresh;
-  auto restored = confchange::Restore(prs, log.LastIndex(), cs);
-  RAFTKIT_CHECK(restored.ok(), "unable to restore config {}: {}", raftpb::DescribeConfState(cs),
-                restored.status().ToString());
-  const raftpb::ConfState got =
-      SwitchToConfig(std::move(restored->config), std::move(restored->progress));
-  RAFTKIT_CHECK(raftpb::Equivalent(cs, got), "ConfStates not equivalent after restore: {} vs {}",
-                raftpb::DescribeConfState(cs), raftpb::DescribeConfState(got));
+  // Rebuild the configuration from the snapshot's ConfState, votes and progress from scratch.
+  prs = tracker::ProgressTracker(prs.max_inflight(), prs.max_inflight_bytes());
+  SwitchToConfState(cs);
   tracker::Progress& self = prs.progress.at(id);
   self.MaybeUpdate(self.next - 1);
 

@@ -137,6 +137,8 @@ class Raft {
   void HandleSnapshot(const raftpb::Message& m);
   bool Restore(const raftpb::Snapshot& s);
   raftpb::ConfState SwitchToConfig(tracker::Config cfg, tracker::ProgressMap progress);
+  /// Switches to the configuration a ConfState describes (start-up, snapshot restore).
+  void SwitchToConfState(const raftpb::ConfState& cs);
   void LoadState(const raftpb::HardState& hs);
   void SendTimeoutNow(NodeId to);
   void AbortLeaderTransfer() { lead_transferee = kNoNode; }
