@@ -2,7 +2,7 @@
 
 set(RAFTKIT_WARNINGS
     -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Woverloaded-virtual
-    -Wimplicit-fallthrough -Wcast-qual -Wmissing-declarations -Wnull-dereference)
+    -Wimplicit-fallthrough -Wcast-qual -Wmissing-declarations)
 if(RAFTKIT_WERROR)
   list(APPEND RAFTKIT_WARNINGS -Werror)
 endif()

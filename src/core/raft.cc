@@ -2,6 +2,7 @@
 // handling (Step) is in raft_step.cc.
 #include "core/raft.h"
 #include "core/log.h"
+#include "core/planted_bugs.h"
 
 #include <algorithm>
 
@@ -217,7 +218,9 @@ void Raft::SendHeartbeat(NodeId to, Bytes ctx) {
   Message m;
   m.to = to;
   m.type = MessageType::MsgHeartbeat;
-  m.commit = Min(prs.progress.at(to).match, log.committed());
+  m.commit = planted::Is(planted::Bug::kHeartbeatCommitUncapped)
+                 ? log.committed()
+                 : Min(prs.progress.at(to).match, log.committed());
   m.context = std::move(ctx);
   Send(std::move(m));
 }
@@ -268,7 +271,9 @@ bool Raft::AppendEntry(std::vector<Entry> es) {
     return false;
   }
   const Index last = log.Append(es);
-  prs.progress.at(id).MaybeUpdate(last);
+  // A leader that is not a member of its configuration (a removed voter) has no progress of its
+  // own.
+  if (auto self = prs.progress.find(id); self != prs.progress.end()) self->second.MaybeUpdate(last);
   // The caller broadcasts; a single-voter cluster commits right here.
   MaybeCommit();
   return true;
@@ -298,10 +303,11 @@ bool Raft::CommittedEntryInCurrentTerm() const {
 }
 
 void Raft::LoadState(const raftpb::HardState& hs) {
-  RAFTKIT_CHECK(hs.commit >= log.committed() && hs.commit <= log.LastIndex(),
-                "{:x} state.commit {} is out of range [{}, {}]", id, hs.commit, log.committed(),
-                log.LastIndex());
-  log.set_committed(hs.commit);
+  RAFTKIT_CHECK(hs.commit <= log.LastIndex(), "{:x} state.commit {} is out of range [{}, {}]", id,
+                hs.commit, log.committed(), log.LastIndex());
+  // A stored snapshot proves everything up to its index committed, even if the HardState written
+  // with it did not reach the disk (etcd 3.4 panics here; docs/etcd-deviations.md #11).
+  log.set_committed(Max(hs.commit, log.committed()));
   term = hs.term;
   vote = hs.vote;
 }
@@ -365,7 +371,9 @@ void Raft::BecomeLeader() {
   lead = id;
   state = StateType::kLeader;
   // The leader trivially replicates to itself.
-  prs.progress.at(id).BecomeReplicate();
+  if (auto self = prs.progress.find(id); self != prs.progress.end()) {
+    self->second.BecomeReplicate();
+  }
   // There may be a conf change in the uncommitted tail: be conservative and refuse new ones until
   // everything up to here is applied (cheaper than scanning the log).
   pending_conf_index = log.LastIndex();
@@ -381,7 +389,7 @@ void Raft::BecomeLeader() {
 }
 
 void Raft::Campaign(CampaignType t) {
-  if (!Promotable()) {
+  if (!CanCampaign()) {
     // Callers check; this is a last line of defence.
     RAFT_WARN("{:x} is unpromotable; campaign() should have been called", id);
   }
@@ -445,7 +453,7 @@ void Raft::Tick() {
 
 void Raft::TickElection() {
   ++election_elapsed;
-  if (Promotable() && PastElectionTimeout()) {
+  if (CanCampaign() && PastElectionTimeout()) {
     election_elapsed = 0;
     Message m;
     m.from = id;
@@ -526,6 +534,16 @@ void Raft::Advance(const Ready& rd) {
 // ---------------------------------------------------------------------------------------------
 
 raftpb::ConfState Raft::ApplyConfChange(const raftpb::ConfChangeV2& cc) {
+  if (planted::Is(planted::Bug::kMultiVoterChangeWithoutJoint) && cc.changes.size() > 1 &&
+      !prs.config.voters.IsJoint()) {
+    raftpb::ConfState cs;
+    for (const raftpb::ConfChangeSingle& one : cc.changes) {
+      auto r = confchange::Changer(prs, log.LastIndex()).Simple(std::span(&one, 1));
+      RAFTKIT_CHECK(r.ok(), "planted: {}", r.status().ToString());
+      cs = SwitchToConfig(std::move(r->config), std::move(r->progress));
+    }
+    return cs;
+  }
   confchange::Changer changer(prs, log.LastIndex());
   Result<confchange::Changed> r = [&]() -> Result<confchange::Changed> {
     if (cc.LeaveJoint()) return changer.LeaveJoint();
@@ -553,13 +571,21 @@ void Raft::SwitchToConfState(const raftpb::ConfState& cs) {
 }
 
 raftpb::ConfState Raft::SwitchToConfig(tracker::Config cfg, tracker::ProgressMap progress) {
+  const bool prs_was_empty = prs.progress.empty();
+  const bool was_member = prs.progress.contains(id);
   prs.config = std::move(cfg);
   prs.progress = std::move(progress);
   RAFT_INFO("{:x} switched to configuration {}", id, prs.config.String());
   raftpb::ConfState cs = prs.ConfState();
   auto self = prs.progress.find(id);
   const bool present = self != prs.progress.end();
+  const bool was_voter = !prs_was_empty && was_member && !is_learner;
   is_learner = present && self->second.is_learner;
+  if (present) {
+    removed_voter = false;
+  } else if (was_voter) {
+    removed_voter = true;
+  }
 
   if ((!present || is_learner) && state == StateType::kLeader) {
     // This leader was removed or demoted. It keeps leading until it steps down through the normal
@@ -597,8 +623,13 @@ bool Raft::Restore(const raftpb::Snapshot& s) {
   // Defence in depth: a snapshot whose configuration does not contain us would leave us without
   // progress, which much of the code assumes exists.
   const raftpb::ConfState& cs = s.metadata.conf_state;
-  const bool found = std::find(cs.voters.begin(), cs.voters.end(), id) != cs.voters.end() ||
-                     std::find(cs.learners.begin(), cs.learners.end(), id) != cs.learners.end();
+  // An outgoing voter of a joint configuration is a member too (etcd 3.4 forgot it and such a
+  // node could never be caught up by snapshot; docs/etcd-deviations.md #9). learners_next need no
+  // check: they are always outgoing voters.
+  auto contains = [this](const std::vector<NodeId>& ids) {
+    return std::find(ids.begin(), ids.end(), id) != ids.end();
+  };
+  const bool found = contains(cs.voters) || contains(cs.learners) || contains(cs.voters_outgoing);
   if (!found) {
     RAFT_WARN(
         "{:x} attempted to restore snapshot but it is not in the ConfState {}; should "

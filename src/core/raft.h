@@ -69,6 +69,10 @@ class Raft {
   [[nodiscard]] raftpb::HardState GetHardState() const;
   /// Whether this node may become leader: it is a voter in the current configuration.
   [[nodiscard]] bool Promotable() const;
+  /// Whether this node may start an election: it is promotable, or it is a voter that was removed
+  /// by the configuration it applied last (thesis §4.2.2: it may still be needed, see
+  /// removed_voter). A removed voter always campaigns through a pre-vote round.
+  [[nodiscard]] bool CanCampaign() const { return Promotable() || removed_voter; }
   [[nodiscard]] bool HasLeader() const { return lead != kNoNode; }
   [[nodiscard]] bool PastElectionTimeout() const {
     return election_elapsed >= randomized_election_timeout;
@@ -87,6 +91,13 @@ class Raft {
   StateType state = StateType::kFollower;
   /// Whether this node is a learner in the current configuration.
   bool is_learner = false;
+  /// Set when a configuration change removed this node while it was a voter. The members of the
+  /// new configuration decide elections with the configuration they have *applied*; those that
+  /// have not yet learned that the change committed still need votes of the old configuration,
+  /// and the removed voter may hold the longest log (so it would refuse to vote for them). It
+  /// therefore keeps the right to campaign (without counting its own vote) until it rejoins a
+  /// configuration or stops. Not in etcd 3.4 (docs/etcd-deviations.md #10).
+  bool removed_voter = false;
   /// Outgoing messages, in the order they were produced.
   std::vector<raftpb::Message> msgs;
   NodeId lead;

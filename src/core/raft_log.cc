@@ -1,5 +1,6 @@
 #include "core/raft_log.h"
 #include "core/log.h"
+#include "core/planted_bugs.h"
 
 #include <fmt/format.h>
 
@@ -50,6 +51,8 @@ std::optional<Index> RaftLog::MaybeAppend(Index index, Term log_term, Index comm
     // Everything is already in the log: nothing to append.
   } else if (ci <= committed_) {
     RAFTKIT_PANIC("entry {} conflict with committed entry [committed({})]", ci, committed_);
+  } else if (planted::Is(planted::Bug::kKeepConflictingEntries)) {
+    if (last_new > LastIndex()) Append(ents.subspan(LastIndex() + 1 - (index + 1)));
   } else {
     Append(ents.subspan(ci - (index + 1)));
   }
@@ -171,7 +174,10 @@ bool RaftLog::MatchTerm(Index i, Term t) const {
 }
 
 bool RaftLog::MaybeCommit(Index max_index, Term term) {
-  if (max_index > committed_ && ZeroTermOnErrCompacted(TermAt(max_index)) == term) {
+  // Only an entry of the current term is committed by counting replicas (thesis §3.6.2).
+  const bool own_term = planted::Is(planted::Bug::kCommitPreviousTermByCount) ||
+                        ZeroTermOnErrCompacted(TermAt(max_index)) == term;
+  if (max_index > committed_ && own_term) {
     CommitTo(max_index);
     return true;
   }

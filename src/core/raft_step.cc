@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/log.h"
+#include "core/planted_bugs.h"
 #include "core/raft.h"
 #include "raftkit/raftpb/codec.h"
 #include "raftkit/util/panic.h"
@@ -33,7 +34,7 @@ Status Raft::Step(Message m) {
         RAFT_DEBUG("{:x} ignoring MsgHup because already leader", id);
         return Status::Ok();
       }
-      if (!Promotable()) {
+      if (!CanCampaign()) {
         RAFT_WARN("{:x} is unpromotable and can not campaign; ignoring MsgHup", id);
         return Status::Ok();
       }
@@ -47,7 +48,8 @@ Status Raft::Step(Message m) {
         return Status::Ok();
       }
       RAFT_INFO("{:x} is starting a new election at term {}", id, term);
-      Campaign(pre_vote ? CampaignType::kPreElection : CampaignType::kElection);
+      // A removed voter asks first: it disrupts nothing unless the members would elect it.
+      Campaign(pre_vote || !Promotable() ? CampaignType::kPreElection : CampaignType::kElection);
       return Status::Ok();
     }
     case MessageType::MsgVote:
@@ -163,7 +165,9 @@ void Raft::HandleVoteRequest(const Message& m) {
   Message resp;
   resp.to = m.from;
   resp.type = raftpb::VoteResponseType(m.type);
-  if (can_vote && log.IsUpToDate(m.index, m.log_term)) {
+  const bool up_to_date =
+      planted::Is(planted::Bug::kVoteWithoutLogCheck) || log.IsUpToDate(m.index, m.log_term);
+  if (can_vote && up_to_date) {
     // Learners vote too: a learner may have been promoted by a conf change it has not seen yet,
     // and the candidate's view that it is a voter must be honoured for the cluster to be live.
     RAFT_INFO(
@@ -343,7 +347,10 @@ void Raft::HandleReadIndex(Message& m) {
 }
 
 void Raft::SendReadIndexResponse(Message m) {
-  switch (read_only.option()) {
+  const ReadOnlyOption option = planted::Is(planted::Bug::kReadIndexWithoutQuorum)
+                                    ? ReadOnlyOption::kLeaseBased
+                                    : read_only.option();
+  switch (option) {
     case ReadOnlyOption::kSafe: {
       // Confirm leadership with a heartbeat round carrying the request context (§6.4 step 3).
       const Bytes ctx = m.entries.at(0).data;

@@ -203,6 +203,8 @@ Ready RawNode::GetReady() {
   const raftpb::HardState hs = r.GetHardState();
   if (!hs.SameAs(prev_hard_)) rd.hard_state = hs;
   if (const raftpb::Snapshot* s = r.log.unstable().snapshot()) rd.snapshot = *s;
+  // As in etcd, must_sync covers the HardState and entries; a snapshot is always written durably
+  // by the application (docs/ready_loop.md).
   rd.must_sync = MustSync(hs, prev_hard_, rd.entries.size());
   return rd;
 }

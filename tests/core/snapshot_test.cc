@@ -621,5 +621,23 @@ TEST(SnapshotTest, CampaigningAfterRestoreButBeforeTheSnapshotIsAppliedDoesNotCr
   EXPECT_EQ(votes[0].log_term, T(11));
 }
 
+// A crash can keep a durably written snapshot and lose the (commit-only, unsynced) HardState that
+// followed it. The node must still restart, with everything up to the snapshot committed (etcd 3.4
+// panics; docs/etcd-deviations.md #11).
+TEST(SnapshotTest, RestartWithSnapshotNewerThanTheStoredCommit) {
+  raft::MemoryStorage storage;
+  ASSERT_TRUE(storage.ApplySnapshot(Snap(10, 2, {1, 2, 3})).ok());
+  raftpb::HardState hs;
+  hs.term = T(2);
+  hs.commit = I(5);  // older than the snapshot
+  storage.SetHardState(hs);
+  raft::Config c = NewTestConfig(1, 10, 1, &storage);
+  c.applied = I(10);
+  auto rn = raft::RawNode::Create(c);
+  ASSERT_TRUE(rn.ok()) << rn.status().ToString();
+  EXPECT_EQ((*rn)->GetBasicStatus().hard_state.commit, I(10));
+  EXPECT_EQ((*rn)->GetBasicStatus().hard_state.term, T(2));
+}
+
 }  // namespace
 }  // namespace raftkit::testing
