@@ -79,7 +79,11 @@ bool Raft::HandleMessageTerm(const Message& m) {
       // The lease (thesis §4.2.3): while we hear from a leader, ignore vote requests from a node
       // that was probably partitioned away — unless it is a leadership transfer.
       const bool force = m.context.view() == kCampaignTransferContext;
-      const bool in_lease = check_quorum && lead != kNoNode && election_elapsed < election_timeout;
+      // Thesis §4.2.3: a removed server (one not in our configuration) must not disrupt a healthy
+      // cluster with its vote requests, so the lease applies to it even without CheckQuorum
+      // (etcd applies the lease only with CheckQuorum; docs/etcd-deviations.md #13).
+      const bool lease_applies = check_quorum || !prs.progress.contains(m.from);
+      const bool in_lease = lease_applies && lead != kNoNode && election_elapsed < election_timeout;
       if (!force && in_lease) {
         RAFT_INFO(
             "{:x} [logterm: {}, index: {}, vote: {:x}] ignored {} from {:x} "
@@ -107,7 +111,11 @@ bool Raft::HandleMessageTerm(const Message& m) {
   }
 
   if (m.term < term) {
-    if ((check_quorum || pre_vote) &&
+    // A node that cannot campaign (a learner) must answer too: without CheckQuorum and PreVote a
+    // voter would eventually force a new election at its higher term, but a learner whose term was
+    // raised (by a candidate that still counts it as a voter) would ignore the leader forever
+    // (docs/etcd-deviations.md #12).
+    if ((check_quorum || pre_vote || !CanCampaign()) &&
         (m.type == MessageType::MsgHeartbeat || m.type == MessageType::MsgApp)) {
       // A leader of an older term. Either the message was delayed, or this node's term ran ahead
       // while it was partitioned (its votes are ignored under CheckQuorum/PreVote, so it could
@@ -129,6 +137,17 @@ bool Raft::HandleMessageTerm(const Message& m) {
       resp.to = m.from;
       resp.term = term;
       resp.type = MessageType::MsgPreVoteResp;
+      resp.reject = true;
+      Send(std::move(resp));
+    } else if (m.type == MessageType::MsgVote && !prs.progress.contains(m.from)) {
+      // A stale candidate outside our configuration never receives our own vote requests, so
+      // dropping its request would leave it behind in term for good (it may be the only node
+      // able to win: our configuration can be the stale one). Answer with our term, as the Raft
+      // paper's RequestVote reply does (docs/etcd-deviations.md #14).
+      Message resp;
+      resp.to = m.from;
+      resp.term = term;
+      resp.type = MessageType::MsgVoteResp;
       resp.reject = true;
       Send(std::move(resp));
     } else {

@@ -110,5 +110,78 @@ TEST(MembershipLivenessTest, RejoiningClearsTheRemovedFlag) {
   EXPECT_TRUE(r->Promotable());
 }
 
+// A learner whose term got ahead of the leader's (raised by a candidate that still counts it as a
+// voter) cannot campaign to settle it. Even with CheckQuorum and PreVote off it must answer the
+// stale leader, so that the leader steps down and an election settles the term. (#12)
+TEST(MembershipLivenessTest, LearnerAheadOfTheLeaderAnswersItsStaleMessages) {
+  raft::MemoryStorage storage;
+  auto r = NewTestLearnerRaft(3, {1, 2}, {3}, 10, 1, &storage);
+  r->BecomeFollower(T(5), kNoNode);
+  Message hb = Msg(1, 3, MessageType::MsgHeartbeat);
+  hb.term = T(2);
+  ASSERT_TRUE(r->Step(hb).ok());
+  std::vector<Message> out = ReadMessages(*r);
+  ASSERT_EQ(out.size(), 1u) << Describe(out);
+  EXPECT_EQ(out[0].type, MessageType::MsgAppResp);
+  EXPECT_EQ(out[0].term, T(5));
+  EXPECT_EQ(out[0].to, N(1));
+
+  // A voter in the same situation (CheckQuorum and PreVote off) still drops it, as etcd does: it
+  // settles the term by campaigning.
+  raft::MemoryStorage storage2;
+  auto v = NewTestRaft(2, {1, 2, 3}, 10, 1, &storage2);
+  v->BecomeFollower(T(5), kNoNode);
+  hb.to = N(2);
+  ASSERT_TRUE(v->Step(hb).ok());
+  EXPECT_TRUE(ReadMessages(*v).empty());
+}
+
+// Thesis §4.2.3: while a follower hears from its leader, a vote request from a node that is not in
+// its configuration (a removed server) must not raise its term — even without CheckQuorum. (#13)
+TEST(MembershipLivenessTest, FollowerWithALeaderIgnoresVoteRequestsFromNonMembers) {
+  Network nw = ThreeNodes(/*pre_vote=*/false);
+  nw.Send({Msg(1, 1, MessageType::MsgHup)});
+  ASSERT_EQ(nw.raft(2).lead, N(1));
+  const Term before = nw.raft(2).term;
+
+  Message vote = Msg(9, 2, MessageType::MsgVote);  // node 9 is not a member
+  vote.term = before + 5;
+  vote.index = I(100);
+  vote.log_term = before + 4;
+  ASSERT_TRUE(nw.raft(2).Step(vote).ok());
+  EXPECT_EQ(nw.raft(2).term, before);
+  EXPECT_EQ(nw.raft(2).lead, N(1));
+  EXPECT_TRUE(ReadMessages(nw.raft(2)).empty());
+
+  // A member's request is handled as in etcd (no CheckQuorum, so no lease): the term moves.
+  Message member_vote = vote;
+  member_vote.from = N(3);
+  ASSERT_TRUE(nw.raft(2).Step(member_vote).ok());
+  EXPECT_EQ(nw.raft(2).term, before + 5);
+}
+
+// Two nodes can disagree on membership (each decides with the configuration it applied). A stale
+// vote request from a candidate outside the receiver's configuration is answered with the
+// receiver's term, or the candidate — which may be the only one able to win — would never learn
+// it. Within one configuration the request is dropped, as in etcd. (#14)
+TEST(MembershipLivenessTest, StaleVoteFromOutsideTheConfigurationIsAnsweredWithOurTerm) {
+  raft::MemoryStorage storage;
+  auto r = NewTestRaft(2, {1, 2, 3}, 10, 1, &storage);
+  r->BecomeFollower(T(9), kNoNode);
+  Message vote = Msg(4, 2, MessageType::MsgVote);  // 4 is not in {1, 2, 3}
+  vote.term = T(5);
+  ASSERT_TRUE(r->Step(vote).ok());
+  std::vector<Message> out = ReadMessages(*r);
+  ASSERT_EQ(out.size(), 1u) << Describe(out);
+  EXPECT_EQ(out[0].type, MessageType::MsgVoteResp);
+  EXPECT_TRUE(out[0].reject);
+  EXPECT_EQ(out[0].term, T(9));
+  EXPECT_EQ(out[0].to, N(4));
+
+  vote.from = N(3);  // a member: dropped, as etcd does
+  ASSERT_TRUE(r->Step(vote).ok());
+  EXPECT_TRUE(ReadMessages(*r).empty());
+}
+
 }  // namespace
 }  // namespace raftkit::testing

@@ -138,9 +138,8 @@ struct Node {
   Index applied;
   std::vector<uint64_t> applied_ids;
   raftpb::ConfState conf_state;
-  // Members whose removal this node has applied. Like etcd's transport (IsIDRemoved), the node
-  // refuses their messages and the refusal makes them stop. Kept across crashes: it is part of the
-  // applied state.
+  // Members whose removal this node has applied (durably: conf-change commits are synced). As
+  // etcd's transport does, the node refuses their messages, and the refusal makes them stop.
   std::set<NodeId> removed;
   // speeds
   uint64_t tick_us = kTickUs;
@@ -769,11 +768,15 @@ void Simulation::OnDeliver(Message m) {
     }
   }
   if (!ok) return;
-  if (to->removed.contains(m.from)) {
-    // A member that applied the sender's removal refuses its messages (etcd's transport answers
-    // 410 Gone): a removed node that never learned of its removal cannot disrupt elections
-    // (thesis §4.2.3). The node itself is stopped later, by the operator (MaybeStopRemoved).
+  if (to->removed.contains(m.from) && RaftOf(*to).lead != kNoNode && RaftOf(*to).lead != m.from) {
+    // etcd answers 410 Gone and the removed member shuts down. Without this a removed node that
+    // never learned of its removal would disrupt elections for as long as it runs (thesis §4.2.3;
+    // the core's lease only covers nodes outside the receiver's configuration). Only while the
+    // receiver follows another leader, though: without one, a removed voter may be the only node
+    // able to end an election (it may hold the longest log; docs/ready_loop.md), and a removed
+    // leader still has to tell the members that their configuration committed.
     TraceLine([s = ShortMsg(m)] { return "refused (sender removed) " + s; });
+    Schedule(now_ + Between(1, 10) * kMs, Event{EventType::kStop, m.from});
     return;
   }
   TraceLine([s = ShortMsg(m)] { return "recv " + s; });
