@@ -138,9 +138,6 @@ struct Node {
   Index applied;
   std::vector<uint64_t> applied_ids;
   raftpb::ConfState conf_state;
-  // Members whose removal this node has applied (durably: conf-change commits are synced). As
-  // etcd's transport does, the node refuses their messages, and the refusal makes them stop.
-  std::set<NodeId> removed;
   // speeds
   uint64_t tick_us = kTickUs;
   uint64_t fsync_min_us = 200;
@@ -664,16 +661,6 @@ void Simulation::ApplyConfChangeEntry(Node& n, const Entry& e) {
       return fmt::format("n{} snapshot at {} after adding members", id, i);
     });
   }
-  for (const auto* v : {&before.voters, &before.learners, &before.voters_outgoing}) {
-    for (NodeId id : *v) {
-      bool still = false;
-      for (const auto* w : {&n.conf_state.voters, &n.conf_state.learners,
-                            &n.conf_state.voters_outgoing, &n.conf_state.learners_next}) {
-        still = still || std::find(w->begin(), w->end(), id) != w->end();
-      }
-      if (!still) n.removed.insert(id);
-    }
-  }
   if (!conf_changes_seen_.insert(e.index).second) return;
   checker_.OnConfigChange(e.index, before, n.conf_state);
   // Nodes no longer in the configuration are shut down, as an operator would (otherwise they
@@ -768,17 +755,6 @@ void Simulation::OnDeliver(Message m) {
     }
   }
   if (!ok) return;
-  if (to->removed.contains(m.from) && RaftOf(*to).lead != kNoNode && RaftOf(*to).lead != m.from) {
-    // etcd answers 410 Gone and the removed member shuts down. Without this a removed node that
-    // never learned of its removal would disrupt elections for as long as it runs (thesis §4.2.3;
-    // the core's lease only covers nodes outside the receiver's configuration). Only while the
-    // receiver follows another leader, though: without one, a removed voter may be the only node
-    // able to end an election (it may hold the longest log; docs/ready_loop.md), and a removed
-    // leader still has to tell the members that their configuration committed.
-    TraceLine([s = ShortMsg(m)] { return "refused (sender removed) " + s; });
-    Schedule(now_ + Between(1, 10) * kMs, Event{EventType::kStop, m.from});
-    return;
-  }
   TraceLine([s = ShortMsg(m)] { return "recv " + s; });
   if (m.type == MessageType::MsgVoteResp && !m.reject) {
     // Vote grants reaching a candidate, for the membership check of its election quorum.
@@ -1048,6 +1024,10 @@ void Simulation::ChangeMembership(Node& leader) {
   }
   const std::vector<NodeId> voters = cfg.voters.incoming.ids();
   const std::vector<NodeId> learners = cfg.learners.ids();
+  // A removed node that has not learned of its removal keeps campaigning. With neither PreVote nor
+  // CheckQuorum nothing stops it from disrupting the members that have not applied the removal
+  // either (thesis §4.2.3) — a documented limitation of that configuration, so no removals there.
+  const bool may_remove = pre_vote_ || check_quorum_;
   auto fresh = [&]() -> std::optional<NodeId> {
     if (next_node_id_ > kMaxNodeIds) return std::nullopt;
     const NodeId id(next_node_id_++);
@@ -1072,12 +1052,12 @@ void Simulation::ChangeMembership(Node& leader) {
     const NodeId id = learners[rand_.Uniform(learners.size())];
     cc.changes.push_back(single(ConfChangeType::ConfChangeAddNode, id));
     what = fmt::format("promote learner {}", id);
-  } else if (kind == 3 && voters.size() > 2) {
+  } else if (kind == 3 && voters.size() > 2 && may_remove) {
     // Remove a voter, the leader itself one time in three.
     const NodeId id = Chance(0.33) ? leader.id : voters[rand_.Uniform(voters.size())];
     cc.changes.push_back(single(ConfChangeType::ConfChangeRemoveNode, id));
     what = fmt::format("remove voter {}", id);
-  } else if (kind == 4 && !learners.empty()) {
+  } else if (kind == 4 && !learners.empty() && may_remove) {
     const NodeId id = learners[rand_.Uniform(learners.size())];
     cc.changes.push_back(single(ConfChangeType::ConfChangeRemoveNode, id));
     what = fmt::format("remove learner {}", id);
@@ -1086,7 +1066,7 @@ void Simulation::ChangeMembership(Node& leader) {
     const NodeId id = voters[rand_.Uniform(voters.size())];
     cc.changes.push_back(single(ConfChangeType::ConfChangeAddLearnerNode, id));
     what = fmt::format("demote voter {}", id);
-  } else if (kind == 6 && voters.size() >= 2) {
+  } else if (kind == 6 && voters.size() >= 2 && may_remove) {
     // Replace several members at once through a joint configuration.
     const size_t remove = std::min<size_t>(Between(1, 2), voters.size() - 1);
     const size_t add = Between(1, 2);

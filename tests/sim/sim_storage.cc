@@ -7,21 +7,38 @@
 namespace raftkit::sim {
 
 namespace {
-// MemoryStorage has no copy: copy its durable contents by replaying them.
+// MemoryStorage has no copy: rebuild `to` as an exact replica of `from` — same compaction point
+// (which may lie below the snapshot: a tail of entries is kept for slow followers), same entries,
+// same snapshot, same HardState.
 void CopyInto(const raft::MemoryStorage& from, raft::MemoryStorage& to) {
   auto snap = from.GetSnapshot();
   RAFTKIT_CHECK(snap.ok(), "snapshot");
-  if (!snap->IsEmpty()) RAFTKIT_CHECK(to.ApplySnapshot(*snap).ok(), "apply snapshot");
-  auto init = from.GetInitialState();
-  RAFTKIT_CHECK(init.ok(), "initial state");
-  to.SetHardState(init->hard_state);
   const Index first = *from.FirstIndex();
   const Index last = *from.LastIndex();
+  if (first > Index(1)) {
+    // Recreate the compaction point: the snapshot itself if it is there, else a placeholder at the
+    // compaction point with the real snapshot put on top below.
+    raftpb::Snapshot base = *snap;
+    if (snap->IsEmpty() || snap->metadata.index != first - 1) {
+      base = raftpb::Snapshot{};
+      base.metadata.index = first - 1;
+      base.metadata.term = *from.TermAt(first - 1);
+      base.metadata.conf_state = snap->metadata.conf_state;
+    }
+    RAFTKIT_CHECK(to.ApplySnapshot(base).ok(), "apply base snapshot");
+  }
   if (last >= first) {
     auto ents = from.Entries(first, last + 1, kNoLimit);
     RAFTKIT_CHECK(ents.ok(), "entries: {}", ents.status().ToString());
     RAFTKIT_CHECK(to.Append(std::move(ents).value()).ok(), "append");
   }
+  if (!snap->IsEmpty() && snap->metadata.index > first - 1) {
+    auto made = to.CreateSnapshot(snap->metadata.index, &snap->metadata.conf_state, snap->data);
+    RAFTKIT_CHECK(made.ok(), "recreate snapshot: {}", made.status().ToString());
+  }
+  auto init = from.GetInitialState();
+  RAFTKIT_CHECK(init.ok(), "initial state");
+  to.SetHardState(init->hard_state);
 }
 }  // namespace
 
