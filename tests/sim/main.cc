@@ -7,17 +7,22 @@
 // The last line is always `sim: <N> seeds, <steps> steps, <faults> faults injected, <violations>
 // violations`; the exit code is 1 if there was any violation. Each violation prints its seed, the
 // invariant, and the last events before it. docs/simulator.md explains the model.
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include "raftkit/util/panic.h"
 #include "sim/sim.h"
 
 namespace {
@@ -66,6 +71,7 @@ int main(int argc, char** argv) {
   int nodes = 0;
   bool trace = false;
   bool verbose = false;
+  unsigned jobs = 1;
   app.add_option("--seeds", seeds, "number of seeds to run");
   app.add_option("--seed-start", seed_start, "first seed of the range");
   app.add_option("--seed-start-from", seed_start_from,
@@ -76,6 +82,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({0, 3, 5, 7}));
   app.add_flag("--trace", trace, "print the full event trace (with --seed)");
   app.add_flag("-v,--verbose", verbose, "print one line per seed");
+  app.add_option("-j,--jobs", jobs, "seeds run in parallel (results are printed in seed order)")
+      ->check(CLI::Range(1u, 256u));
   CLI11_PARSE(app, argc, argv);
 
   std::vector<Seed> todo;
@@ -97,15 +105,41 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long long>(seed_start + seeds - 1));
   }
 
+  if (trace) jobs = 1;
+  // Panics inside the core become violations. Installed once, before any worker starts, so that
+  // RunSeed's own install/restore of the same handler is a no-op across threads.
+  raftkit::SetPanicHandler(raftkit::ThrowingPanicHandler);
+
+  std::vector<raftkit::sim::RunResult> results(todo.size());
+  std::vector<char> done(todo.size(), 0);
+  std::mutex mu;
+  std::condition_variable cv;
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i = next++; i < todo.size(); i = next++) {
+      raftkit::sim::Options opts;
+      opts.seed = todo[i].seed;
+      opts.nodes = todo[i].nodes;
+      if (trace) opts.trace_sink = [](const std::string& line) { std::puts(line.c_str()); };
+      raftkit::sim::RunResult r = raftkit::sim::RunSeed(opts);
+      {
+        std::lock_guard lock(mu);
+        results[i] = std::move(r);
+        done[i] = 1;
+      }
+      cv.notify_one();
+    }
+  };
+  std::vector<std::thread> threads;
+  if (jobs > 1) {
+    for (unsigned t = 0; t < jobs; ++t)
+      threads.emplace_back(worker);
+  }
+
   uint64_t steps = 0;
   uint64_t faults = 0;
   uint64_t violations = 0;
-  for (const Seed& s : todo) {
-    raftkit::sim::Options opts;
-    opts.seed = s.seed;
-    opts.nodes = s.nodes;
-    if (trace) opts.trace_sink = [](const std::string& line) { std::puts(line.c_str()); };
-    const raftkit::sim::RunResult r = raftkit::sim::RunSeed(opts);
+  auto report = [&](const raftkit::sim::RunResult& r) {
     steps += r.steps;
     faults += r.faults;
     if (verbose || trace) std::puts(r.summary.c_str());
@@ -119,7 +153,25 @@ int main(int argc, char** argv) {
       if (!trace) std::printf("  last events:\n%s", r.trace_tail.c_str());
     }
     std::fflush(stdout);
+  };
+  if (jobs == 1) {
+    worker();
+    for (const auto& r : results)
+      report(r);
+  } else {
+    // The main thread reports in seed order as results arrive.
+    for (size_t i = 0; i < todo.size(); ++i) {
+      raftkit::sim::RunResult r;
+      {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return done[i] != 0; });
+        r = std::move(results[i]);
+      }
+      report(r);
+    }
   }
+  for (std::thread& t : threads)
+    t.join();
   std::printf("sim: %zu seeds, %llu steps, %llu faults injected, %llu violations\n", todo.size(),
               static_cast<unsigned long long>(steps), static_cast<unsigned long long>(faults),
               static_cast<unsigned long long>(violations));
