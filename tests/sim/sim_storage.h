@@ -64,6 +64,8 @@ class SimStorage final : public raft::Storage {
 
   /// The durable HardState (for checks).
   [[nodiscard]] raftpb::HardState DurableHardState() const;
+  /// The last index that would survive a crash.
+  [[nodiscard]] Index DurableLastIndex() const { return *durable_->LastIndex(); }
 
  private:
   struct SnapshotWrite {
