@@ -1,6 +1,7 @@
 // Construction, role transitions, sending, ticking, configuration and snapshot restore. Message
 // handling (Step) is in raft_step.cc.
 #include "core/raft.h"
+#include "core/deviations.h"
 #include "core/log.h"
 #include "core/planted_bugs.h"
 
@@ -307,6 +308,7 @@ void Raft::LoadState(const raftpb::HardState& hs) {
                 hs.commit, log.committed(), log.LastIndex());
   // A stored snapshot proves everything up to its index committed, even if the HardState written
   // with it did not reach the disk (etcd 3.4 panics here; docs/etcd-deviations.md #11).
+  if (hs.commit < log.committed()) deviation::Note(11);  // etcd 3.4 panics
   log.set_committed(Max(hs.commit, log.committed()));
   term = hs.term;
   vote = hs.vote;
@@ -336,6 +338,7 @@ void Raft::Reset(Term t) {
     if (pid == id) pr.match = last;
   }
   pending_conf_index = Index(0);
+  pending_conf_index_etcd = Index(0);
   uncommitted_size = 0;
   read_only = ReadOnly(read_only.option());
 }
@@ -377,6 +380,7 @@ void Raft::BecomeLeader() {
   // There may be a conf change in the uncommitted tail: be conservative and refuse new ones until
   // everything up to here is applied (cheaper than scanning the log).
   pending_conf_index = log.LastIndex();
+  pending_conf_index_etcd = pending_conf_index;
 
   // An empty entry of the new term lets the leader commit everything before it (thesis §3.6.2,
   // §6.4: also needed before serving reads).
@@ -505,8 +509,13 @@ void Raft::Advance(const Ready& rd) {
     // first Advance that crosses pending_conf_index does it and moves pending_conf_index past the
     // leave entry (etcd 3.4 re-appended it when the apply was split across Readies; see
     // docs/etcd-deviations.md).
-    if (prs.config.auto_leave && old_applied <= pending_conf_index &&
-        applied_cursor >= pending_conf_index && state == StateType::kLeader) {
+    const bool leave_now = prs.config.auto_leave && old_applied <= pending_conf_index &&
+                           applied_cursor >= pending_conf_index && state == StateType::kLeader;
+    if (!leave_now && prs.config.auto_leave && applied_cursor >= pending_conf_index_etcd &&
+        state == StateType::kLeader) {
+      deviation::Note(5);  // etcd 3.4 would append another leave entry here
+    }
+    if (leave_now) {
       std::vector<Entry> leave(1);
       leave[0].type = EntryType::EntryConfChangeV2;
       leave[0].data = Bytes(raftpb::Encode(raftpb::ConfChangeV2{}));
@@ -514,6 +523,7 @@ void Raft::Advance(const Ready& rd) {
       // If the uncommitted quota refused it, the next Advance that applies up to the new
       // pending_conf_index tries again.
       pending_conf_index = log.LastIndex();
+      if (!appended) pending_conf_index_etcd = pending_conf_index;
       if (appended) {
         RAFT_INFO("initiating automatic transition out of joint configuration {}",
                   prs.config.String());
@@ -630,6 +640,9 @@ bool Raft::Restore(const raftpb::Snapshot& s) {
     return std::find(ids.begin(), ids.end(), id) != ids.end();
   };
   const bool found = contains(cs.voters) || contains(cs.learners) || contains(cs.voters_outgoing);
+  if (!contains(cs.voters) && !contains(cs.learners) && contains(cs.voters_outgoing)) {
+    deviation::Note(9);  // etcd 3.4 refuses the snapshot
+  }
   if (!found) {
     RAFT_WARN(
         "{:x} attempted to restore snapshot but it is not in the ConfState {}; should "

@@ -106,6 +106,9 @@ class Raft {
   /// Invariant: no conf change may be proposed while applied < pending_conf_index, which is at
   /// least the index of the latest conf change in the log (one change at a time; thesis §4.1).
   Index pending_conf_index;
+  /// What etcd 3.4 would hold in pending_conf_index (it does not move it past the automatic leave
+  /// entry). Only used to report deviation #5 to the conformance runner (core/deviations.h).
+  Index pending_conf_index_etcd;
   /// Payload bytes of uncommitted entries appended by this leader; reset on term change.
   uint64_t uncommitted_size = 0;
   ReadOnly read_only;

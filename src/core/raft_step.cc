@@ -2,6 +2,7 @@
 // (etcd: raft.go Step, stepLeader, stepCandidate, stepFollower).
 #include <fmt/format.h>
 
+#include "core/deviations.h"
 #include "core/log.h"
 #include "core/planted_bugs.h"
 #include "core/raft.h"
@@ -48,6 +49,7 @@ Status Raft::Step(Message m) {
         return Status::Ok();
       }
       RAFT_INFO("{:x} is starting a new election at term {}", id, term);
+      if (!Promotable()) deviation::Note(10);  // etcd 3.4 ignores MsgHup here
       // A removed voter asks first: it disrupts nothing unless the members would elect it.
       Campaign(pre_vote || !Promotable() ? CampaignType::kPreElection : CampaignType::kElection);
       return Status::Ok();
@@ -84,6 +86,7 @@ bool Raft::HandleMessageTerm(const Message& m) {
       // (etcd applies the lease only with CheckQuorum; docs/etcd-deviations.md #13).
       const bool lease_applies = check_quorum || !prs.progress.contains(m.from);
       const bool in_lease = lease_applies && lead != kNoNode && election_elapsed < election_timeout;
+      if (!force && in_lease && !check_quorum) deviation::Note(13);
       if (!force && in_lease) {
         RAFT_INFO(
             "{:x} [logterm: {}, index: {}, vote: {:x}] ignored {} from {:x} "
@@ -115,8 +118,9 @@ bool Raft::HandleMessageTerm(const Message& m) {
     // voter would eventually force a new election at its higher term, but a learner whose term was
     // raised (by a candidate that still counts it as a voter) would ignore the leader forever
     // (docs/etcd-deviations.md #12).
-    if ((check_quorum || pre_vote || !CanCampaign()) &&
-        (m.type == MessageType::MsgHeartbeat || m.type == MessageType::MsgApp)) {
+    const bool stale_append = m.type == MessageType::MsgHeartbeat || m.type == MessageType::MsgApp;
+    if (stale_append && !check_quorum && !pre_vote && !CanCampaign()) deviation::Note(12);
+    if ((check_quorum || pre_vote || !CanCampaign()) && stale_append) {
       // A leader of an older term. Either the message was delayed, or this node's term ran ahead
       // while it was partitioned (its votes are ignored under CheckQuorum/PreVote, so it could
       // never drag the cluster forward by itself). Answer with our term so that the stale leader
@@ -140,6 +144,7 @@ bool Raft::HandleMessageTerm(const Message& m) {
       resp.reject = true;
       Send(std::move(resp));
     } else if (m.type == MessageType::MsgVote && !prs.progress.contains(m.from)) {
+      deviation::Note(14);
       // A stale candidate outside our configuration never receives our own vote requests, so
       // dropping its request would leave it behind in term for good (it may be the only node
       // able to win: our configuration can be the stale one). Answer with our term, as the Raft
@@ -163,16 +168,22 @@ bool Raft::HasUnappliedConfChanges() const {
   // Entries before the first index are inside a snapshot, whose configuration Restore already
   // switched to; only the log after it can hold changes not yet in effect.
   const Index lo = Max(log.applied() + 1, log.FirstIndex());
+  if (log.committed() > log.applied() && lo > log.applied() + 1) {
+    deviation::Note(6);  // etcd 3.4 slices from applied+1, which is compacted: it panics
+  }
   if (log.committed() < lo) return false;
   auto ents = log.Slice(lo, log.committed() + 1, kNoLimit);
   RAFTKIT_CHECK(ents.ok(), "unexpected error getting unapplied entries ({})",
                 ents.status().ToString());
-  // Both conf change encodings count (etcd 3.4 counts only v1 entries; see
-  // docs/etcd-deviations.md).
+  // Both conf change encodings count (etcd 3.4 counts only v1 entries; deviation #1).
+  bool v1 = false;
+  bool v2 = false;
   for (const Entry& e : *ents) {
-    if (e.type == EntryType::EntryConfChange || e.type == EntryType::EntryConfChangeV2) return true;
+    v1 = v1 || e.type == EntryType::EntryConfChange;
+    v2 = v2 || e.type == EntryType::EntryConfChangeV2;
   }
-  return false;
+  if (v2 && !v1) deviation::Note(1);
+  return v1 || v2;
 }
 
 void Raft::HandleVoteRequest(const Message& m) {
@@ -325,6 +336,7 @@ Status Raft::HandleProposal(Message& m) {
     // before the next change (§4.3). A refused change becomes an empty entry, so the proposal's
     // other entries (and its index bookkeeping) are unaffected.
     const bool already_pending = pending_conf_index > log.applied();
+    if (already_pending != (pending_conf_index_etcd > log.applied())) deviation::Note(5);
     const bool already_joint = prs.config.voters.IsJoint();
     const bool wants_leave_joint = cc->changes.empty();
     std::string refused;
@@ -342,6 +354,7 @@ Status Raft::HandleProposal(Message& m) {
       e = Entry{};
     } else {
       pending_conf_index = log.LastIndex() + i + 1;
+      pending_conf_index_etcd = pending_conf_index;
     }
   }
   if (!AppendEntry(std::move(m.entries))) return Dropped("uncommitted entry size limit reached");

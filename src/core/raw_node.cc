@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "core/deviations.h"
 #include "core/raft.h"
 #include "raftkit/raftpb/codec.h"
 #include "raftkit/raftpb/describe.h"
@@ -177,7 +178,10 @@ Status RawNode::Step(Message m) {
   if (raftpb::IsLocalMsg(m.type)) {
     return Status(ErrorCode::kStepLocalMsg, "raft: cannot step raft local message");
   }
-  if (Status st = ValidateIncoming(m); !st.ok()) return st;
+  if (Status st = ValidateIncoming(m); !st.ok()) {
+    deviation::Note(8);  // etcd 3.4 would go on and abort somewhere inside
+    return st;
+  }
   if (raftpb::IsResponseMsg(m.type) && !raft_->prs.progress.contains(m.from)) {
     return Status(ErrorCode::kStepPeerNotFound, "raft: cannot step as peer not found");
   }
