@@ -376,6 +376,10 @@ void Raft::BecomeLeader() {
   // The leader trivially replicates to itself.
   if (auto self = prs.progress.find(id); self != prs.progress.end()) {
     self->second.BecomeReplicate();
+  } else {
+    // Leading a configuration we are not part of (removed while campaigning, or a removed voter
+    // that campaigned): etcd 3.4 dereferences the missing progress and crashes.
+    deviation::Note(10);
   }
   // There may be a conf change in the uncommitted tail: be conservative and refuse new ones until
   // everything up to here is applied (cheaper than scanning the log).
