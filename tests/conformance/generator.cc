@@ -1,11 +1,13 @@
 #include "conformance/generator.h"
 
 #include <array>
+#include <optional>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "conformance/harness.h"
+#include "raftkit/core/confchange/confchange.h"
 #include "raftkit/util/panic.h"
 #include "raftkit/util/rand.h"
 
@@ -21,7 +23,11 @@ class Generator {
     ScopedPanicHandler throwing(ThrowingPanicHandler);
     Emit(ConfigLine());
     next_id_ = static_cast<uint64_t>(h_.config().nodes) + 1;
-    // Start with an election most of the time, so that scripts get to replication quickly.
+    // Apply the bootstrap entries, then usually start with an election, so that scripts get to
+    // replication quickly.
+    for (const auto& [id, n] : h_.nodes()) {
+      if (Chance(90)) Emit(fmt::format("ready {}", id));
+    }
     if (rand_.Uniform(4) != 0) Emit(fmt::format("campaign {}", RandomNode()));
     try {
       int guard = 0;
@@ -95,47 +101,126 @@ class Generator {
     return r.election_elapsed + 1 < r.election_timeout;
   }
 
-  std::string ConfChangeCommand(uint64_t at) {
+  // The leader, if some node leads (the highest term wins).
+  std::optional<uint64_t> Leader() {
+    std::optional<uint64_t> best;
+    Term best_term;
+    for (const auto& [id, n] : h_.nodes()) {
+      raft::Raft& r = h_.RaftOf(id);
+      if (r.state == raft::StateType::kLeader && r.term >= best_term) {
+        best = id.value();
+        best_term = r.term;
+      }
+    }
+    return best;
+  }
+
+  // Whether `cc` is a valid change of `r`'s configuration right now (what a careful server checks
+  // before proposing: an invalid change that commits makes every node abort when applying it).
+  static bool Valid(raft::Raft& r, const raftpb::ConfChangeV2& cc) {
+    raft::confchange::Changer ch(r.prs, r.log.LastIndex());
+    if (cc.LeaveJoint()) return ch.LeaveJoint().ok();
+    bool auto_leave = false;
+    if (cc.EnterJoint(&auto_leave)) return ch.EnterJoint(auto_leave, cc.changes).ok();
+    return ch.Simple(cc.changes).ok();
+  }
+
+  // Emits a conf change proposal (and the add-node commands of new members) or returns false.
+  // Most proposals go to a leader with no change pending and are valid for its configuration; a
+  // few go anywhere unchecked, to exercise refusals and forwarding.
+  bool ConfChange() {
+    uint64_t at = 0;
+    const bool careful = !Chance(10);
+    if (careful) {
+      auto leader = Leader();
+      if (!leader) return false;
+      raft::Raft& lr = h_.RaftOf(NodeId(*leader));
+      if (lr.pending_conf_index > lr.log.applied()) return false;
+      at = *leader;
+    } else {
+      at = RandomNode();
+    }
     raft::Raft& r = h_.RaftOf(NodeId(at));
     const auto voters = r.prs.config.voters.incoming.ids();
     const auto learners = r.prs.config.learners.ids();
-    auto pick = [&](const std::vector<NodeId>& v) { return v[rand_.Uniform(v.size())].value(); };
+    auto pick = [&](const std::vector<NodeId>& v) { return v[rand_.Uniform(v.size())]; };
+    uint64_t next = next_id_;
+    std::vector<uint64_t> fresh_ids;
     auto fresh = [&] {
-      const uint64_t id = next_id_++;
-      Emit(fmt::format("add-node {}", id));
-      return id;
+      fresh_ids.push_back(next);
+      return NodeId(next++);
     };
-    if (r.prs.config.voters.IsJoint() || Chance(5)) {
-      return fmt::format("propose-cc-v2 {} auto", at);  // leave the joint config (or try to)
-    }
-    switch (rand_.Uniform(8)) {
-      case 0:
-        return fmt::format("propose-cc-v1 {} {} add {}", at, rand_.Uniform(100), fresh());
-      case 1:
-        return fmt::format("propose-cc-v1 {} {} learner {}", at, rand_.Uniform(100), fresh());
-      case 2:
-        if (voters.size() < 2) return "";
-        return fmt::format("propose-cc-v1 {} {} remove {}", at, rand_.Uniform(100), pick(voters));
-      case 3:
-        if (learners.empty()) return "";
-        return fmt::format("propose-cc-v2 {} auto v{}", at, pick(learners));  // promote
-      case 4:
-        return fmt::format("propose-cc-v2 {} auto l{}", at, fresh());
-      case 5: {
-        if (voters.size() < 2) return "";
-        const char* t =
-            std::array<const char*, 3>{"auto", "implicit", "explicit"}[rand_.Uniform(3)];
-        return fmt::format("propose-cc-v2 {} {} r{} v{}", at, t, pick(voters), fresh());
+    using T = raftpb::ConfChangeType;
+    auto one = [](T t, NodeId id) { return raftpb::ConfChangeSingle{t, id, Bytes()}; };
+    raftpb::ConfChangeV2 cc;
+    bool v1 = false;
+    if (r.prs.config.voters.IsJoint() || Chance(3)) {
+      // leave the joint configuration (or try to)
+    } else {
+      switch (rand_.Uniform(8)) {
+        case 0:
+          cc.changes = {one(T::ConfChangeAddNode, fresh())};
+          v1 = true;
+          break;
+        case 1:
+          cc.changes = {one(T::ConfChangeAddLearnerNode, fresh())};
+          v1 = true;
+          break;
+        case 2:
+          if (voters.empty()) return false;
+          cc.changes = {one(T::ConfChangeRemoveNode, pick(voters))};
+          v1 = true;
+          break;
+        case 3:
+          if (learners.empty()) return false;
+          cc.changes = {one(T::ConfChangeAddNode, pick(learners))};  // promote
+          break;
+        case 4:
+          cc.changes = {one(T::ConfChangeAddLearnerNode, fresh())};
+          break;
+        case 5:
+          if (voters.empty()) return false;
+          cc.changes = {one(T::ConfChangeRemoveNode, pick(voters)),
+                        one(T::ConfChangeAddNode, fresh())};
+          break;
+        case 6:
+          cc.changes = {one(T::ConfChangeAddNode, fresh()),
+                        one(T::ConfChangeAddLearnerNode, fresh())};
+          break;
+        default:
+          if (voters.empty()) return false;
+          cc.changes = {one(T::ConfChangeAddLearnerNode, pick(voters))};  // demote
+          break;
       }
-      case 6: {
-        const char* t =
-            std::array<const char*, 3>{"auto", "implicit", "explicit"}[rand_.Uniform(3)];
-        return fmt::format("propose-cc-v2 {} {} v{} l{}", at, t, fresh(), fresh());
+      if (!v1 || Chance(50)) {
+        v1 = false;
+        cc.transition = std::array<raftpb::ConfChangeTransition, 3>{
+            raftpb::ConfChangeTransition::ConfChangeTransitionAuto,
+            raftpb::ConfChangeTransition::ConfChangeTransitionJointImplicit,
+            raftpb::ConfChangeTransition::ConfChangeTransitionJointExplicit}[rand_.Uniform(3)];
       }
-      default:
-        if (voters.size() < 2) return "";
-        return fmt::format("propose-cc-v2 {} auto l{}", at, pick(voters));  // demote
     }
+    if (careful && !Valid(r, cc)) return false;
+    next_id_ = next;
+    for (uint64_t id : fresh_ids)
+      Emit(fmt::format("add-node {}", id));
+    if (v1) {
+      const raftpb::ConfChangeSingle& c = cc.changes[0];
+      const char* kind = c.type == T::ConfChangeAddNode          ? "add"
+                         : c.type == T::ConfChangeAddLearnerNode ? "learner"
+                                                                 : "remove";
+      Emit(fmt::format("propose-cc-v1 {} {} {} {}", at, rand_.Uniform(100), kind, c.node_id));
+      return true;
+    }
+    const char* t =
+        cc.transition == raftpb::ConfChangeTransition::ConfChangeTransitionAuto ? "auto"
+        : cc.transition == raftpb::ConfChangeTransition::ConfChangeTransitionJointImplicit
+            ? "implicit"
+            : "explicit";
+    std::string line = fmt::format("propose-cc-v2 {} {}", at, t);
+    if (!cc.changes.empty()) line += " " + raftpb::ConfChangesToString(cc.changes);
+    Emit(line);
+    return true;
   }
 
   // Chooses and emits one command; false if the choice was not possible in this state.
@@ -178,12 +263,7 @@ class Generator {
       Emit(fmt::format("campaign {}", id));
       return true;
     }
-    if (roll < 85) {
-      const std::string cc = ConfChangeCommand(id);
-      if (cc.empty()) return false;
-      Emit(cc);
-      return true;
-    }
+    if (roll < 85) return ConfChange();
     if (roll < 88) {
       Emit(fmt::format("read-index {} {:04x}", id, next_ctx_++));
       return true;

@@ -425,7 +425,12 @@ void Harness::ExecuteCommand(const std::vector<std::string>& a, std::string_view
     out += st.ok() ? "ok\n" : "error: " + ErrorName(st.code()) + "\n";
   } else if (cmd == "restart") {
     need(2);
+    // A restarted process rebuilds its state machine from the latest snapshot and lets raft
+    // hand out the committed entries after it again.
     ScriptNode& node = Node(a[1]);
+    const raftpb::Snapshot snap = *node.storage->GetSnapshot();
+    node.applied = snap.metadata.index;
+    node.conf_state = snap.metadata.conf_state;
     node.rn = MakeRawNode(NodeId(Num(a[1])), node.storage.get(), node.applied);
   } else if (cmd == "status") {
     need(2);
@@ -436,7 +441,7 @@ void Harness::ExecuteCommand(const std::vector<std::string>& a, std::string_view
   }
 }
 
-std::string RunScript(std::string_view script) {
+std::string RunScript(std::string_view script, std::string* panic_message) {
   Harness h;
   ScopedPanicHandler throwing(ThrowingPanicHandler);
   std::string out;
@@ -454,6 +459,7 @@ std::string RunScript(std::string_view script) {
       out += h.Execute(++n, line);
     } catch (const PanicError& p) {
       out += fmt::format("> {} {}\nPANIC\n", n, line);
+      if (panic_message != nullptr) *panic_message = p.message;
       return out;
     }
   }

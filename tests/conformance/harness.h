@@ -75,8 +75,9 @@ class Harness {
   std::vector<raftpb::Message> pending_;
 };
 
-/// Runs a whole script and returns its output. A core panic ends the output with `PANIC`.
-std::string RunScript(std::string_view script);
+/// Runs a whole script and returns its output. A core panic ends the output with `PANIC`; its
+/// message goes to *panic_message when given.
+std::string RunScript(std::string_view script, std::string* panic_message = nullptr);
 
 // --- canonical printing (shared with the generator's diagnostics) ---
 std::string Hex(const Bytes& b);

@@ -80,7 +80,10 @@ int main(int argc, char** argv) {
 
   try {
     if (*run) {
-      std::fputs(raftkit::conformance::RunScript(ReadFile(run_file)).c_str(), stdout);
+      std::string panic;
+      std::fputs(raftkit::conformance::RunScript(ReadFile(run_file), &panic).c_str(), stdout);
+      if (!panic.empty())
+        std::fprintf(stderr, "raftkit-conformance: core panic: %s\n", panic.c_str());
       return 0;
     }
     if (*gen) {

@@ -643,6 +643,14 @@ func (e *env) run(words []string) {
 	case "restart":
 		nargs(args, 1, 1)
 		if n := e.lookup(args[0]); n != nil {
+			// A restarted process rebuilds its state machine from the latest snapshot and
+			// lets raft hand out the committed entries after it again.
+			snap, err := n.storage.Snapshot()
+			if err != nil {
+				panic(err)
+			}
+			n.applied = snap.Metadata.Index
+			n.cs = snap.Metadata.ConfState
 			rn, err := raft.NewRawNode(e.raftConfig(n.id, n.storage, n.applied))
 			if err != nil {
 				panic(err)
