@@ -11,6 +11,10 @@ if(RAFTKIT_SANITIZE)
   add_compile_options(-fsanitize=${RAFTKIT_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
   add_link_options(-fsanitize=${RAFTKIT_SANITIZE})
 endif()
+# Fuzzing: every library gets coverage instrumentation; the fuzz targets add the libFuzzer main.
+if(RAFTKIT_FUZZ)
+  add_compile_options(-fsanitize=fuzzer-no-link)
+endif()
 
 # raftkit_library(<name> [PUBLIC_DEPS ...] [PRIVATE_DEPS ...] SOURCES ...)
 # A static library for one layer. Public headers live in include/raftkit/<layer>/, private ones
@@ -35,8 +39,15 @@ function(raftkit_test name)
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/tests)
   target_compile_options(${name} PRIVATE ${RAFTKIT_WARNINGS})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
-  gtest_discover_tests(${name}
-    DISCOVERY_MODE PRE_TEST
-    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
-               ENVIRONMENT "RAFTKIT_BUDGET=${RAFTKIT_BUDGET};RAFTKIT_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+  # gtest_discover_tests' PROPERTIES cannot carry list values (several labels, several
+  # environment variables): they would be split into separate property arguments. So the
+  # properties are set by a script ctest runs after discovery, over the discovered test list.
+  gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST TEST_LIST ${name}_TESTS)
+  set(props "${CMAKE_CURRENT_BINARY_DIR}/${name}_props.cmake")
+  file(WRITE "${props}"
+    "foreach(t IN LISTS ${name}_TESTS)\n"
+    "  set_tests_properties(\"\${t}\" PROPERTIES LABELS \"${ARG_LABELS}\" TIMEOUT ${ARG_TIMEOUT}\n"
+    "    ENVIRONMENT \"RAFTKIT_BUDGET=${RAFTKIT_BUDGET};RAFTKIT_SOURCE_DIR=${PROJECT_SOURCE_DIR}\")\n"
+    "endforeach()\n")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${props}")
 endfunction()

@@ -13,6 +13,10 @@ declare -A ALLOWED=(
   [core/tracker]="raftkit/util/ raftkit/raftpb/ raftkit/core/quorum/ raftkit/core/tracker/"
   [core/confchange]="raftkit/util/ raftkit/raftpb/ raftkit/core/quorum/ raftkit/core/tracker/ raftkit/core/confchange/"
   [core]="raftkit/util/ raftkit/raftpb/ raftkit/core/ core/"
+  [storage/fs]="raftkit/util/ raftkit/storage/fs/ storage/fs/"
+  [storage/wal]="raftkit/util/ raftkit/raftpb/ raftkit/storage/fs/ raftkit/storage/wal/ storage/wal/"
+  [storage/snap]="raftkit/util/ raftkit/raftpb/ raftkit/storage/fs/ raftkit/storage/snap/ storage/snap/"
+  [storage]="raftkit/util/ raftkit/raftpb/ raftkit/core/ raftkit/storage/ storage/"
 )
 
 violations=0
@@ -43,6 +47,10 @@ check core/quorum include/raftkit/core/quorum/*.h src/core/quorum/*
 check core/tracker include/raftkit/core/tracker/*.h src/core/tracker/*
 check core/confchange include/raftkit/core/confchange/*.h src/core/confchange/*
 check core include/raftkit/core/*.h src/core/*.cc src/core/*.h
+check storage/fs include/raftkit/storage/fs/*.h src/storage/fs/*
+check storage/wal include/raftkit/storage/wal/*.h src/storage/wal/*
+check storage/snap include/raftkit/storage/snap/*.h src/storage/snap/*
+check storage include/raftkit/storage/*.h src/storage/*.cc src/storage/*.h
 
 if [ $violations -ne 0 ]; then
   echo "check_layers: $violations violation(s)"

@@ -6,7 +6,8 @@
 #   scripts/test.sh --long    the long local mode of the slow suites (RAFTKIT_BUDGET=long)
 #
 # Stages: dependencies -> layering and format checks -> release build (warnings are errors) + all
-# tests -> ASan+UBSan build + unit tests -> golden-vector freshness (when Go is present).
+# tests -> ASan+UBSan build + unit tests -> libFuzzer runs (clang-14) -> golden-vector freshness
+# (when Go is present) -> benchmark smoke runs.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -50,6 +51,15 @@ cmake -S "$ROOT" -B "$ROOT/build-asan" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DRAFTK
 ninja -C "$ROOT/build-asan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir "$ROOT/build-asan" --output-on-failure -j "$JOBS" -L unit
+
+stage "fuzzing (clang-14 libFuzzer + ASan/UBSan, label fuzz)"
+# The g++ builds above replay the kept corpora (tests/fuzz/corpus); here each target fuzzes for
+# RAFTKIT_FUZZ_SECONDS (60 s in CI, 600 s with --long) starting from them.
+cmake -S "$ROOT" -B "$ROOT/build-fuzz" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_CXX_COMPILER=clang++-14 -DRAFTKIT_FUZZ=ON -DRAFTKIT_SANITIZE=address,undefined \
+  -DRAFTKIT_WERROR=ON -DRAFTKIT_BUILD_BENCH=OFF -DRAFTKIT_BUDGET="$BUDGET" >/dev/null
+ninja -C "$ROOT/build-fuzz" wal_fuzz snap_fuzz
+ctest --test-dir "$ROOT/build-fuzz" --output-on-failure -j "$JOBS" -L fuzz
 
 stage "golden vectors are current"
 if command -v go >/dev/null 2>&1 && [ -d /usr/share/gocode/src/go.etcd.io/etcd/raft/raftpb ]; then
