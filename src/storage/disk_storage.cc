@@ -76,6 +76,7 @@ Result<std::unique_ptr<DiskStorage>> DiskStorage::Open(const DiskStorageOptions&
   wo.env = env;
   wo.dir = JoinPath(options.dir, kWalDir);
   wo.segment_size = options.segment_size;
+  wo.background_spare = options.background_spare;
   if (options.node_id != 0) wo.expect_node_id = options.node_id;
   if (options.cluster_id != 0) wo.expect_cluster_id = options.cluster_id;
   snap::Options so;

@@ -4,8 +4,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
 #include <sstream>
 
+#include "raftkit/storage/disk_storage.h"
 #include "raftkit/storage/fs/mem_env.h"
 #include "raftkit/storage/snap/snapshotter.h"
 #include "raftkit/storage/wal/wal.h"
@@ -130,6 +132,46 @@ TEST(DumpDataDirTest, SummarizesTheWalAndTheSnapshots) {
   EXPECT_EQ(DumpDataDir(&env, "/d", false, out), kClean);
   EXPECT_NE(out.str().find("entries 1..2"), std::string::npos) << out.str();
   EXPECT_NE(out.str().find("snapshots: 0"), std::string::npos) << out.str();
+}
+
+TEST(DumpDataDirTest, ReadsARealDataDirectoryWrittenByDiskStorage) {
+  char tmpl[] = "/tmp/raftkit-dump-test-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  struct Cleanup {
+    std::string d;
+    ~Cleanup() { std::filesystem::remove_all(d); }
+  } cleanup{tmpl};
+  const std::string dir = std::string(tmpl) + "/node";
+  {
+    storage::DiskStorageOptions o;
+    o.dir = dir;
+    o.node_id = 3;
+    o.cluster_id = 0xabc;
+    o.segment_size = 2048;
+    auto s = storage::DiskStorage::Open(o).value();
+    raftpb::HardState hs;
+    hs.term = Term(4);
+    hs.vote = NodeId(3);
+    std::vector<raftpb::Entry> es;
+    for (uint64_t i = 1; i <= 40; ++i)
+      es.push_back(E(i, 4, std::string(100, 'v')));
+    hs.commit = Index(40);
+    ASSERT_TRUE(s->Save(hs, es, {}, true).ok());
+    raftpb::ConfState cs;
+    cs.voters = {NodeId(3)};
+    ASSERT_TRUE(s->CreateSnapshot(Index(30), cs, Bytes("state")).ok());
+  }
+  std::ostringstream out;
+  EXPECT_EQ(DumpDataDir(storage::PosixEnv(), dir, false, out), kClean) << out.str();
+  EXPECT_NE(out.str().find("entries 1..40"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("index 30 term 4"), std::string::npos) << out.str();
+  std::ostringstream js;
+  EXPECT_EQ(DumpDataDir(storage::PosixEnv(), dir, true, js), kClean);
+  auto doc = nlohmann::json::parse(js.str());
+  EXPECT_EQ(doc["wal"]["last_snapshot_marker"]["index"], 30);
+  EXPECT_GT(doc["wal"]["segments"].size(), 1u);
+  EXPECT_EQ(doc["snapshots"].size(), 1u);
+  EXPECT_EQ(doc["snapshots"][0]["crc"], "ok");
 }
 
 }  // namespace

@@ -40,6 +40,8 @@ struct DiskStorageOptions {
   uint64_t cluster_id = 0;
   uint64_t segment_size = 64ull << 20;  ///< WAL segment size
   size_t snapshots_to_keep = 3;         ///< older snapshot files are removed
+  /// Prepare WAL segments on a background thread (wal::Options::background_spare).
+  bool background_spare = true;
 };
 
 /// What Open() found, for the log and for operators.

@@ -53,6 +53,7 @@ class DiskStorageTest : public ::testing::Test {
     o.node_id = 1;
     o.cluster_id = 0xc1;
     o.segment_size = 4096;  // many cuts
+    o.background_spare = false;
     return o;
   }
   std::unique_ptr<DiskStorage> MustOpen(OpenReport* rep = nullptr) {
@@ -352,6 +353,7 @@ TEST(DiskStorageModelTest, RestartAlwaysYieldsTheLastSyncedStateUnderRandomCrash
     o.cluster_id = 7;
     o.segment_size = 1024 + r.Uniform(4096);
     o.snapshots_to_keep = 2;
+    o.background_spare = false;  // a seed replays the same file operations
     Model model;
     model.snap.data = Bytes();
     uint64_t term = 1;

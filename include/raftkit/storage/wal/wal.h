@@ -38,11 +38,11 @@ namespace raftkit::storage::wal {
 
 /// Record types (docs/formats/wal.md). Values are part of the disk format.
 enum class RecordType : uint8_t {
-  kCrcChain = 1,   ///< payload: u32 rolling CRC of the previous segment, u64 previous segment seq
+  kCrcChain = 1,   ///< payload: u32 rolling CRC of the previous segment, u32 0, u64 its seq
   kMetadata = 2,   ///< payload: u64 node id, u64 cluster id, then opaque application bytes
   kEntry = 3,      ///< payload: a raftpb Entry (etcd's encoding)
   kHardState = 4,  ///< payload: a raftpb HardState (etcd's encoding)
-  kSnapshot = 5,   ///< payload: u64 index, u64 term of a snapshot that has been saved
+  kSnapshot = 5,   ///< payload: u64 index, u64 term, u64 flags (bit 0: resets_log) of a snapshot
 };
 std::string_view RecordTypeName(RecordType t);
 
@@ -69,6 +69,10 @@ struct Options {
   std::string dir;                      ///< the WAL directory (created by Create)
   uint64_t segment_size = 64ull << 20;  ///< cut a new segment once the current one reaches this
   bool preallocate = true;              ///< reserve segment_size bytes for each segment
+  /// Prepare the next segment file on a background thread (the default), so a cut costs no
+  /// fsync on the caller's thread. Tests that enumerate crash points turn it off to make the order
+  /// of file operations deterministic.
+  bool background_spare = true;
   /// If set, Open() refuses a WAL whose metadata has a different cluster (or node) id.
   std::optional<uint64_t> expect_cluster_id;
   std::optional<uint64_t> expect_node_id;
