@@ -71,5 +71,8 @@ fi
 stage "benchmark smoke run"
 "$ROOT/build/bench/core_bench" --benchmark_min_time=0.01 --benchmark_filter='Batch/64' >/dev/null
 echo "core_bench ran"
+RAFTKIT_BENCH_DIR="$ROOT/build" "$ROOT/build/bench/wal_bench" --benchmark_min_time=0.01 \
+  --benchmark_filter='bytes:100/batch:16' >/dev/null
+echo "wal_bench ran"
 
 printf '\nscripts/test.sh: all stages passed (budget=%s)\n' "$BUDGET"

@@ -343,7 +343,7 @@ void LogReader::Accept(size_t i, const Record& r, Decoded* dec) {
     case Stage::kBody:
       break;
   }
-  seg.rolling = crc32c::Extend(seg.rolling, r.payload.data(), r.payload.size());
+  seg.rolling = ExtendRolling(seg.rolling, r.stored_crc);
   seg.valid_end = r.end;
   seg.last_batch = r.batch;
   out_.last_batch = r.batch;

@@ -29,7 +29,7 @@ struct SegmentState {
   uint64_t size = 0;        ///< bytes in the file (when read)
   uint64_t valid_end = 0;   ///< end of the last valid record read
   uint64_t header_end = 0;  ///< end of the header's snapshot record; 0 while incomplete
-  uint32_t rolling = 0;     ///< CRC32C over the payloads of the records read
+  uint32_t rolling = 0;     ///< rolling CRC (ExtendRolling) of the records read
   std::optional<uint32_t> last_batch;  ///< batch of the last valid record read
 };
 

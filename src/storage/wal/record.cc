@@ -123,6 +123,7 @@ Frame ReadFrame(std::string_view data, uint64_t offset) {
   Frame f;
   f.kind = FrameKind::kRecord;
   f.record.offset = offset;
+  f.record.stored_crc = GetFixed32(h);
   f.record.type = static_cast<RecordType>(type);
   f.record.flags = flags;
   f.record.batch = GetFixed32(h + 12);
@@ -265,7 +266,6 @@ void BatchEncoder::Add(RecordType type, std::string_view payload) {
   const uint32_t crc = RecordCrc(h, payload);
   for (size_t i = 0; i < 4; ++i)
     h[i] = static_cast<char>((crc >> (8 * i)) & 0xff);
-  rolling_ = crc32c::Extend(rolling_, payload.data(), payload.size());
   ++records_;
 }
 
@@ -277,6 +277,20 @@ void BatchEncoder::Finish() {
   const uint32_t crc = RecordCrc(h, std::string_view(h + kHeaderSize, len));
   for (size_t i = 0; i < 4; ++i)
     h[i] = static_cast<char>((crc >> (8 * i)) & 0xff);
+  // Every CRC is final now: fold the batch's records into the rolling CRC.
+  for (size_t off = first_offset_; off < out_->size();) {
+    const char* r = out_->data() + off;
+    rolling_ = ExtendRolling(rolling_, GetFixed32(r));
+    off += kHeaderSize + AlignUp(GetFixed32(r + 4));
+  }
+  first_offset_ = out_->size();
+}
+
+uint32_t ExtendRolling(uint32_t rolling, uint32_t stored_crc) noexcept {
+  char b[4];
+  for (size_t i = 0; i < 4; ++i)
+    b[i] = static_cast<char>((stored_crc >> (8 * i)) & 0xff);
+  return crc32c::Extend(rolling, b, 4);
 }
 
 }  // namespace raftkit::storage::wal::internal

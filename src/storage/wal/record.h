@@ -57,6 +57,8 @@ struct Record {
   RecordType type{};
   uint8_t flags = 0;
   uint32_t batch = 0;
+  uint32_t stored_crc =
+      0;  ///< the header's CRC field as stored (masked); the rolling CRC chains these
   std::string_view payload;
   uint64_t end = 0;  ///< offset of the next record (after the padding)
   [[nodiscard]] bool last_in_batch() const noexcept { return (flags & kFlagLastInBatch) != 0; }
@@ -88,7 +90,7 @@ bool AllZero(std::string_view data, uint64_t from) noexcept;
 // --- payloads -----------------------------------------------------------------------------------
 
 struct CrcChain {
-  uint32_t crc = 0;       ///< rolling CRC of the previous segment's payloads
+  uint32_t crc = 0;       ///< rolling CRC of the previous segment (see RollingCrc)
   uint64_t prev_seq = 0;  ///< the previous segment's sequence number
 };
 
@@ -109,7 +111,13 @@ bool DecodeEntryFast(std::string_view p, raftpb::Entry* out);
 
 // --- writing ------------------------------------------------------------------------------------
 
-/// Appends the records of one batch to a buffer and keeps the rolling CRC of their payloads.
+/// Extends a segment's rolling CRC by one record: CRC32C over the 4 stored (masked, little-endian)
+/// CRC bytes of every record in order. Each record CRC covers its header and payload, so the chain
+/// covers the whole segment while costing 4 bytes of CRC work per record (not a second pass over
+/// the payloads).
+uint32_t ExtendRolling(uint32_t rolling, uint32_t stored_crc) noexcept;
+
+/// Appends the records of one batch to a buffer and keeps the segment's rolling CRC.
 class BatchEncoder {
  public:
   /// Records go to `*out` (appended); `rolling` is the segment's rolling CRC so far.
@@ -124,13 +132,17 @@ class BatchEncoder {
   /// The rolling CRC after the records added so far.
   [[nodiscard]] uint32_t rolling() const noexcept { return rolling_; }
   /// Starts a new segment's rolling CRC (at a cut, before the new segment's header records).
-  void ResetRolling() noexcept { rolling_ = 0; }
+  void ResetRolling() noexcept {
+    rolling_ = 0;
+    first_offset_ = out_->size();
+  }
   [[nodiscard]] size_t records() const noexcept { return records_; }
 
  private:
   std::string* out_;
   uint32_t batch_;
-  uint32_t rolling_;
+  uint32_t rolling_;  // up to the records before first_offset_ until Finish() folds in the rest
+  size_t first_offset_ = out_->size();  // the first record not yet in rolling_
   size_t records_ = 0;
   size_t last_offset_ = 0;  // of the last record's header in *out_
 };

@@ -64,7 +64,7 @@ struct Wal::Impl {
   raftpb::HardState hard_state;  // the last non-empty one saved: restated by each new segment
   SnapshotMarker marker;         // the latest: restated by each new segment
   Index last_index;
-  uint32_t rolling = 0;  // CRC32C over the payloads of the last segment so far
+  uint32_t rolling = 0;  // rolling CRC (ExtendRolling) of the last segment so far
   uint32_t next_batch = 0;
   bool file_unsynced = false;  // bytes appended since the last Sync of `file`
   bool dir_unsynced = false;   // a rename (a cut) not yet made durable by SyncDir

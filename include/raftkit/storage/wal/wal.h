@@ -4,7 +4,7 @@
 // specified). In short: a directory of segment files `<seq:016x>-<first_index:016x>.wal`, each a
 // sequence of 8-byte-aligned records `[masked crc32c][length][type][flags][reserved][batch]
 // [payload][zero padding]`; every segment opens with a CRC-chain record (the rolling CRC of the
-// previous segment's payloads), then the metadata, the current HardState and the latest snapshot
+// previous segment's record CRCs), then the metadata, the current HardState and the latest snapshot
 // marker, so that any retained segment is self-contained.
 //
 // Group commit: Save() writes one batch (everything of one Ready) with a single write and, when
