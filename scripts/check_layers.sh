@@ -17,6 +17,8 @@ declare -A ALLOWED=(
   [storage/wal]="raftkit/util/ raftkit/raftpb/ raftkit/storage/fs/ raftkit/storage/wal/ storage/wal/"
   [storage/snap]="raftkit/util/ raftkit/raftpb/ raftkit/storage/fs/ raftkit/storage/snap/ storage/snap/"
   [storage]="raftkit/util/ raftkit/raftpb/ raftkit/core/ raftkit/storage/ storage/"
+  [transport/http]="raftkit/util/ raftkit/transport/http/ transport/http/"
+  [transport/rafthttp]="raftkit/util/ raftkit/raftpb/ raftkit/transport/http/ raftkit/transport/rafthttp/ transport/http/ transport/rafthttp/"
 )
 
 violations=0
@@ -51,6 +53,8 @@ check storage/fs include/raftkit/storage/fs/*.h src/storage/fs/*
 check storage/wal include/raftkit/storage/wal/*.h src/storage/wal/*
 check storage/snap include/raftkit/storage/snap/*.h src/storage/snap/*
 check storage include/raftkit/storage/*.h src/storage/*.cc src/storage/*.h
+check transport/http include/raftkit/transport/http/*.h src/transport/http/*
+check transport/rafthttp include/raftkit/transport/rafthttp/*.h src/transport/rafthttp/*
 
 if [ $violations -ne 0 ]; then
   echo "check_layers: $violations violation(s)"

@@ -9,6 +9,7 @@ PACKAGES=(
   g++ cmake ninja-build ccache pkg-config clang-14 libclang-rt-14-dev clang-format clang-tidy
   # libraries
   protobuf-compiler libprotobuf-dev libfmt-dev libspdlog-dev libcli11-dev nlohmann-json3-dev
+  libboost-dev libssl-dev prometheus-cpp-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # etcd 3.4's Go sources (raftpb oracle for golden vectors, later the conformance oracle) and Go

@@ -58,7 +58,7 @@ stage "fuzzing (clang-14 libFuzzer + ASan/UBSan, label fuzz)"
 cmake -S "$ROOT" -B "$ROOT/build-fuzz" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_COMPILER=clang++-14 -DRAFTKIT_FUZZ=ON -DRAFTKIT_SANITIZE=address,undefined \
   -DRAFTKIT_WERROR=ON -DRAFTKIT_BUILD_BENCH=OFF -DRAFTKIT_BUDGET="$BUDGET" >/dev/null
-ninja -C "$ROOT/build-fuzz" wal_fuzz snap_fuzz
+ninja -C "$ROOT/build-fuzz" raftkit_fuzzers
 ctest --test-dir "$ROOT/build-fuzz" --output-on-failure -j "$JOBS" -L fuzz
 
 stage "golden vectors are current"

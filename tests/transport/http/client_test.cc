@@ -1,0 +1,213 @@
+// The HTTP client: URL parsing, timeouts, cancellation, and header-before-body access.
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "raftkit/transport/http/client.h"
+#include "raftkit/transport/http/server.h"
+#include "transport/http/test_util.h"
+
+namespace raftkit::http {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::Latch;
+
+TEST(HttpUrl, ParsesSchemeHostPortAndTarget) {
+  auto u = ParseUrl("HTTP://127.0.0.1:2380/raft/stream/msgapp/1?x=y");
+  ASSERT_TRUE(u.ok()) << u.status().ToString();
+  EXPECT_EQ(u->scheme, "http");
+  EXPECT_EQ(u->host, "127.0.0.1");
+  EXPECT_EQ(u->port, 2380);
+  EXPECT_EQ(u->target, "/raft/stream/msgapp/1?x=y");
+  EXPECT_EQ(u->HostPort(), "127.0.0.1:2380");
+
+  u = ParseUrl("https://example.com");
+  ASSERT_TRUE(u.ok());
+  EXPECT_TRUE(u->tls());
+  EXPECT_EQ(u->port, 443);
+  EXPECT_EQ(u->target, "/");
+
+  u = ParseUrl("http://[::1]:80?q");
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(u->host, "::1");
+  EXPECT_EQ(u->target, "/?q");
+  EXPECT_EQ(u->HostPort(), "[::1]:80");
+}
+
+TEST(HttpUrl, RejectsOtherSchemesBadPortsAndEmptyHosts) {
+  for (const char* bad :
+       {"ftp://h:1/", "unix://x", "127.0.0.1:80", "http://:80/", "http://h:0/", "http://h:65536/",
+        "http://h:8x/", "http://h:/", "http://u@h:1/", "http://[::1/"}) {
+    EXPECT_EQ(ParseUrl(bad).code(), ErrorCode::kInvalidArgument) << bad;
+  }
+}
+
+TEST(HttpHeaders, NamesAreCaseInsensitiveValuesAreNot) {
+  Headers h;
+  h.Add("X-Etcd-Cluster-ID", "1000");
+  h.Add("x-a", "1");
+  h.Add("X-A", "2");
+  EXPECT_EQ(h.GetOr("x-etcd-cluster-id"), "1000");
+  EXPECT_EQ(h.GetOr("X-A"), "1");
+  h.Set("x-a", "3");
+  EXPECT_EQ(h.size(), 2u);
+  EXPECT_EQ(h.GetOr("X-A"), "3");
+  EXPECT_FALSE(h.Has("missing"));
+  EXPECT_FALSE(EqualsIgnoreCase("abc", "abd"));
+}
+
+std::unique_ptr<Client> MustClient(ClientOptions options = {}) {
+  auto c = Client::Create(std::move(options));
+  EXPECT_TRUE(c.ok()) << c.status().ToString();
+  return std::move(c.value());
+}
+
+TEST(HttpClient, ConnectionRefusedIsAnIoError) {
+  uint16_t port = 0;
+  {
+    auto s = Server::Start({}, {});
+    ASSERT_TRUE(s.ok());
+    port = (*s)->port();
+  }  // stopped: nothing listens on `port` any more
+  auto client = MustClient();
+  ClientRequest req;
+  req.url = "http://127.0.0.1:" + std::to_string(port) + "/";
+  EXPECT_EQ(client->Do(req).code(), ErrorCode::kIoError);
+}
+
+TEST(HttpClient, HttpsUrlWithoutTlsOptionsIsRejected) {
+  auto client = MustClient();
+  ClientRequest req;
+  req.url = "https://127.0.0.1:1/";
+  EXPECT_EQ(client->Do(req).code(), ErrorCode::kInvalidArgument);
+  req.url = "not a url";
+  EXPECT_EQ(client->Do(req).code(), ErrorCode::kInvalidArgument);
+}
+
+TEST(HttpClient, SlowResponseHeaderTimesOut) {
+  Latch release;
+  Route slow;
+  slow.pattern = "/slow";
+  slow.handler = [&](ServerRequest&, ResponseWriter& w) {
+    release.Wait(10s);
+    (void)w.Respond(Response{});
+  };
+  auto server = Server::Start({}, {slow});
+  ASSERT_TRUE(server.ok());
+  ClientOptions opts;
+  opts.response_header_timeout = 200ms;
+  auto client = MustClient(opts);
+  ClientRequest req;
+  req.url = (*server)->url() + "/slow";
+  const auto start = std::chrono::steady_clock::now();
+  auto res = client->Do(req);
+  EXPECT_EQ(res.code(), ErrorCode::kIoError) << res.status().ToString();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+  release.Set();
+}
+
+TEST(HttpClient, SilentStreamFailsAfterTheIdleReadTimeout) {
+  Latch release;
+  Route stream;
+  stream.pattern = "/stream";
+  stream.handler = [&](ServerRequest&, ResponseWriter& w) {
+    (void)w.StartStream(200, {});
+    (void)w.Write("first");
+    release.Wait(10s);  // then silence
+  };
+  auto server = Server::Start({}, {stream});
+  ASSERT_TRUE(server.ok());
+  ClientOptions opts;
+  opts.idle_timeout = 300ms;
+  auto client = MustClient(opts);
+  ClientRequest req;
+  req.url = (*server)->url() + "/stream";
+  auto s = client->Open(req);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  char buf[16];
+  auto n = (*s)->Read(buf, sizeof buf);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(std::string(buf, *n), "first");
+  const auto start = std::chrono::steady_clock::now();
+  n = (*s)->Read(buf, sizeof buf);
+  EXPECT_EQ(n.code(), ErrorCode::kIoError);
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(took, 250ms);
+  EXPECT_LT(took, 3s);
+  release.Set();
+}
+
+TEST(HttpClient, CancelTokenAbortsAWaitForTheResponseHeader) {
+  Latch release;
+  Route slow;
+  slow.pattern = "/slow";
+  slow.handler = [&](ServerRequest&, ResponseWriter& w) {
+    release.Wait(10s);
+    (void)w.Respond(Response{});
+  };
+  auto server = Server::Start({}, {slow});
+  ASSERT_TRUE(server.ok());
+  auto client = MustClient();
+  ClientRequest req;
+  req.url = (*server)->url() + "/slow";
+  auto token = std::make_shared<CancelToken>();
+  std::thread canceler([&] {
+    std::this_thread::sleep_for(100ms);
+    token->Cancel();
+  });
+  const auto start = std::chrono::steady_clock::now();
+  auto res = client->Open(req, token);
+  canceler.join();
+  EXPECT_EQ(res.code(), ErrorCode::kIoError);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+  EXPECT_TRUE(token->canceled());
+  // A canceled token stays canceled: a new call with it fails at once.
+  EXPECT_EQ(client->Do(req, token).code(), ErrorCode::kIoError);
+  release.Set();
+}
+
+TEST(HttpClient, StatusAndHeadersArriveBeforeTheBody) {
+  Latch header_seen;
+  Route stream;
+  stream.pattern = "/s";
+  stream.handler = [&](ServerRequest&, ResponseWriter& w) {
+    (void)w.StartStream(412, {{"X-Why", "cluster ID mismatch"}});
+    header_seen.Wait(10s);  // no body byte before the client has looked at the header
+    (void)w.Write("body");
+  };
+  auto server = Server::Start({}, {stream});
+  ASSERT_TRUE(server.ok());
+  auto client = MustClient();
+  ClientRequest req;
+  req.url = (*server)->url() + "/s";
+  auto s = client->Open(req);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ((*s)->status(), 412);
+  EXPECT_EQ((*s)->headers().GetOr("X-Why"), "cluster ID mismatch");
+  header_seen.Set();
+  auto body = (*s)->ReadAll(100);
+  ASSERT_TRUE(body.ok()) << body.status().ToString();
+  EXPECT_EQ(body.value(), "body");
+}
+
+TEST(HttpClient, ResponseBodyOverTheLimitIsRejected) {
+  Route big;
+  big.pattern = "/big";
+  big.handler = [](ServerRequest&, ResponseWriter& w) {
+    (void)w.Respond(Response{200, {}, std::string(5000, 'b')});
+  };
+  auto server = Server::Start({}, {big});
+  ASSERT_TRUE(server.ok());
+  ClientOptions opts;
+  opts.max_response_body = 4096;
+  auto client = MustClient(opts);
+  ClientRequest req;
+  req.url = (*server)->url() + "/big";
+  EXPECT_EQ(client->Do(req).code(), ErrorCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace raftkit::http
