@@ -277,7 +277,9 @@ class Session final : public SessionBase,
     beast::error_code ignored;
     Lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
     Lowest().expires_after(kLingerTimeout);
-    Drain();
+    // After a stream the hang-up watch is still reading and already discards what arrives: a
+    // second read on the same socket would be two concurrent reads (undefined in Beast).
+    if (!watching_) Drain();
   }
 
   void Drain() {
@@ -313,6 +315,7 @@ class Session final : public SessionBase,
   // client closed the connection or broke it (it has nothing more to send on a stream), so the
   // writer learns at once rather than at its next write.
   void WatchForHangup() {
+    watching_ = true;
     Lowest().async_read_some(net::buffer(scratch_), [self = this->shared_from_this()](
                                                         const beast::error_code& ec, size_t) {
       if (ec) return self->DoClose();
@@ -505,6 +508,7 @@ class Session final : public SessionBase,
   // Strand state (the handler thread touches it only inside Blocking, or between Dispatch and
   // AfterResponse, which the pool's lock and the strand order).
   bool closed_ = false;
+  bool watching_ = false;  // WatchForHangup's read is pending (it runs until the connection ends)
   bool first_request_ = true;
   bool keep_alive_ = false;
   bool body_done_ = false;
