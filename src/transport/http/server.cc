@@ -243,6 +243,7 @@ class Session final : public SessionBase,
   void Dispatch() {
     responded_ = false;
     streaming_ = false;
+    aborted_ = false;
     if (!srv_->pool().Submit([self = this->shared_from_this()] { self->RunHandler(); })) {
       DoClose();
     }
@@ -348,7 +349,7 @@ class Session final : public SessionBase,
       RAFTKIT_LOG(srv_->logger(), LogLevel::kWarn, "http: handler for {} threw: {}", req_.path,
                   e.what());
       keep_alive_ = false;
-      if (!responded_ && !streaming_) {
+      if (!responded_ && !streaming_ && !aborted_) {
         (void)Respond(Response{500, {}, "internal server error\n"});
       }
     }
@@ -360,7 +361,7 @@ class Session final : public SessionBase,
                            [done](const beast::error_code& ec, size_t) { done(ec); });
         });
       }
-    } else if (!responded_) {
+    } else if (!responded_ && !aborted_) {
       (void)Respond(Response{});
     }
     net::post(stream_.get_executor(), [self = this->shared_from_this()] { self->AfterResponse(); });
@@ -392,6 +393,8 @@ class Session final : public SessionBase,
       res_.body() = std::move(response.body);
       res_.keep_alive(keep_alive_ && body_done_);
       res_.prepare_payload();
+      // A response that cannot have a body has no length either (RFC 9110 §8.6; Go sends none).
+      if (s == 204 || s == 304 || (s >= 100 && s < 200)) res_.erase(bhttp::field::content_length);
       Lowest().expires_after(srv_->opts().write_timeout);
       bhttp::async_write(stream_, res_, [done](const beast::error_code& e, size_t) { done(e); });
     });
@@ -440,6 +443,15 @@ class Session final : public SessionBase,
     });
     if (ec) return Status(ErrorCode::kIoError, "http: writing stream: " + ec.message());
     return Status::Ok();
+  }
+
+  void Abort() override {
+    aborted_ = true;
+    keep_alive_ = false;
+    (void)Blocking([this](auto done) {
+      DoClose();
+      done(beast::error_code{});
+    });
   }
 
   bool ClientGone() const override {
@@ -524,6 +536,7 @@ class Session final : public SessionBase,
   // Handler-thread state.
   bool responded_ = false;
   bool streaming_ = false;
+  bool aborted_ = false;  ///< the handler called Abort()
 
   mutable std::mutex gone_mu_;
   std::condition_variable gone_cv_;

@@ -540,6 +540,26 @@ TEST(HttpServer, NoContentResponseHasNoBodyAndKeepsTheConnection) {
     EXPECT_EQ(res->headers.GetOr("X-Etcd-Cluster-Id"), "1000");
   }
   EXPECT_EQ(client->stats().dialed, 1u);
+  // Like Go, no Content-Length on a 204.
+  RawConn raw(server->port());
+  ASSERT_TRUE(raw.Send("POST /raft HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  const std::string got = raw.ReceiveAll();
+  EXPECT_EQ(got.substr(0, 12), "HTTP/1.1 204");
+  EXPECT_EQ(got.find("Content-Length"), std::string::npos) << got;
+}
+
+TEST(HttpServer, AbortClosesTheConnectionWithoutAnAnswer) {
+  Route abort;
+  abort.pattern = "/abort";
+  abort.handler = [](ServerRequest&, ResponseWriter& w) {
+    w.Abort();
+    EXPECT_FALSE(w.Respond(Response{200, {}, "too late"}).ok());
+  };
+  auto server = MustStart({abort});
+  RawConn raw(server->port());
+  ASSERT_TRUE(raw.Send("GET /abort HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_EQ(raw.ReceiveAll(), "");
+  EXPECT_TRUE(raw.WaitClosed());
 }
 
 TEST(HttpServer, ConcurrentClientsOnSeveralIoThreadsAreAllServed) {

@@ -95,6 +95,10 @@ class ResponseWriter {
   /// Sends `data` as one chunk and returns once it is handed to the kernel (flushed). Empty data
   /// sends nothing. kIoError when the client is gone or the write timed out (write_timeout).
   virtual Status Write(std::string_view data) = 0;
+  /// Closes the connection at once without sending anything more, as Go's server does when a
+  /// handler panics: a client that got no response yet sees the connection end without one. After
+  /// it every Respond, StartStream and Write fails with kIoError; the handler should return.
+  virtual void Abort() = 0;
   /// Whether the connection is known to be gone (client closed, error, timeout, Stop()).
   [[nodiscard]] virtual bool ClientGone() const = 0;
   /// Blocks until ClientGone() or `timeout`; returns ClientGone().
