@@ -28,6 +28,7 @@
 #include "raftkit/raftpb/types.h"
 #include "raftkit/util/bytes.h"
 #include "raftkit/util/status.h"
+#include "testlib/hex.h"
 
 #ifndef RAFTKIT_TEST_SOURCE_DIR
 #error "RAFTKIT_TEST_SOURCE_DIR must be defined by tests/raftpb/CMakeLists.txt"
@@ -50,30 +51,16 @@ const std::vector<std::string>& AllKinds() {
 // ---------------------------------------------------------------------------------------------
 
 std::string Hex(std::string_view bytes) {
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes)
-    out += fmt::format("{:02x}", c);
-  return out;
+  return raftkit::testing::ToHex(bytes);
 }
 
 // "-" is zero bytes. Returns false on anything but lowercase hex digit pairs.
 bool Unhex(std::string_view hex, std::string* out) {
-  out->clear();
-  if (hex == "-") return true;
-  if (hex.empty() || hex.size() % 2 != 0) return false;
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-  };
-  for (size_t i = 0; i < hex.size(); i += 2) {
-    const int hi = nibble(hex[i]);
-    const int lo = nibble(hex[i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out->push_back(static_cast<char>(hi * 16 + lo));
+  if (hex == "-") {
+    out->clear();
+    return true;
   }
-  return true;
+  return !hex.empty() && raftkit::testing::FromHex(hex, out);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@
 #include "raftkit/util/bytes.h"
 #include "raftkit/util/rand.h"
 #include "raftkit/util/status.h"
+#include "testlib/hex.h"
 
 namespace raftkit::raftpb {
 namespace {
@@ -40,10 +41,7 @@ std::string H(std::string_view hex) {
 }
 
 std::string Hex(std::string_view bytes) {
-  std::string out;
-  for (unsigned char c : bytes)
-    out += fmt::format("{:02x}", c);
-  return out;
+  return raftkit::testing::ToHex(bytes);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@
 #include "raftkit/storage/snap/snapshotter.h"
 #include "raftkit/util/crc32c.h"
 #include "storage/snap/snap_test_util.h"
+#include "testlib/hex.h"
 
 #ifndef RAFTKIT_TEST_SOURCE_DIR
 #error "RAFTKIT_TEST_SOURCE_DIR must be defined by tests/storage/snap/CMakeLists.txt"
@@ -50,8 +51,7 @@ constexpr std::string_view kExampleHex =
 
 std::string FromHex(std::string_view hex) {
   std::string out;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2)
-    out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
+  EXPECT_TRUE(raftkit::testing::FromHex(hex, &out)) << "bad hex in the example";
   return out;
 }
 

@@ -28,6 +28,7 @@
 #include "raftkit/raftpb/types.h"
 #include "raftkit/util/ids.h"
 #include "raftkit/util/status.h"
+#include "testlib/hex.h"
 #include "transport/rafthttp/msg_codec.h"
 #include "transport/rafthttp/msgappv2_codec.h"
 
@@ -41,30 +42,16 @@ namespace {
 constexpr std::string_view kRelativePath = "tests/transport/rafthttp/testdata/stream_vectors.txt";
 
 std::string Hex(std::string_view bytes) {
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes)
-    out += fmt::format("{:02x}", c);
-  return out;
+  return raftkit::testing::ToHex(bytes);
 }
 
 // "-" is zero bytes. Returns false on anything but lowercase hex digit pairs.
 bool Unhex(std::string_view hex, std::string* out) {
-  out->clear();
-  if (hex == "-") return true;
-  if (hex.empty() || hex.size() % 2 != 0) return false;
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-  };
-  for (size_t i = 0; i < hex.size(); i += 2) {
-    const int hi = nibble(hex[i]);
-    const int lo = nibble(hex[i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out->push_back(static_cast<char>(hi * 16 + lo));
+  if (hex == "-") {
+    out->clear();
+    return true;
   }
-  return true;
+  return !hex.empty() && raftkit::testing::FromHex(hex, out);
 }
 
 // ---------------------------------------------------------------------------------------------
