@@ -130,37 +130,20 @@ class FailingSource final : public DataSource {
 };
 
 /// Forwards to another Env and records the largest single Append and Read request.
-class RecordingEnv final : public Env {
+class RecordingEnv final : public EnvWrapper {
  public:
-  explicit RecordingEnv(Env* base) : base_(base) {}
+  explicit RecordingEnv(Env* base) : EnvWrapper(base) {}
 
   Result<std::unique_ptr<WritableFile>> OpenWritable(const std::string& path,
                                                      bool truncate) override {
-    auto f = base_->OpenWritable(path, truncate);
+    auto f = base()->OpenWritable(path, truncate);
     if (!f.ok()) return f.status();
     return std::unique_ptr<WritableFile>(new Writable(std::move(f).value(), &max_append_));
   }
   Result<std::unique_ptr<SequentialFile>> OpenSequential(const std::string& path) override {
-    auto f = base_->OpenSequential(path);
+    auto f = base()->OpenSequential(path);
     if (!f.ok()) return f.status();
     return std::unique_ptr<SequentialFile>(new Sequential(std::move(f).value(), &max_read_));
-  }
-  Result<std::vector<std::string>> ListDir(const std::string& dir) override {
-    return base_->ListDir(dir);
-  }
-  [[nodiscard]] bool Exists(const std::string& path) override { return base_->Exists(path); }
-  Result<uint64_t> FileSize(const std::string& path) override { return base_->FileSize(path); }
-  Status CreateDirs(const std::string& dir) override { return base_->CreateDirs(dir); }
-  Status Rename(const std::string& from, const std::string& to) override {
-    return base_->Rename(from, to);
-  }
-  Status Remove(const std::string& path) override { return base_->Remove(path); }
-  Status Truncate(const std::string& path, uint64_t size) override {
-    return base_->Truncate(path, size);
-  }
-  Status SyncDir(const std::string& dir) override { return base_->SyncDir(dir); }
-  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
-    return base_->LockFile(path);
   }
 
   [[nodiscard]] size_t max_append() const { return max_append_; }
@@ -198,7 +181,6 @@ class RecordingEnv final : public Env {
     size_t* max_;
   };
 
-  Env* base_;
   size_t max_append_ = 0;
   size_t max_read_ = 0;
 };

@@ -19,9 +19,9 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 // Forwards to a MemEnv and counts appends and file syncs, to prove one write per batch.
-class CountingEnv final : public Env {
+class CountingEnv final : public EnvWrapper {
  public:
-  explicit CountingEnv(MemEnv* base) : base_(base) {}
+  explicit CountingEnv(MemEnv* base) : EnvWrapper(base) {}
 
   class File final : public WritableFile {
    public:
@@ -43,35 +43,12 @@ class CountingEnv final : public Env {
 
   Result<std::unique_ptr<WritableFile>> OpenWritable(const std::string& path,
                                                      bool truncate) override {
-    auto f = base_->OpenWritable(path, truncate);
+    auto f = base()->OpenWritable(path, truncate);
     if (!f.ok()) return f.status();
     return std::unique_ptr<WritableFile>(new File(std::move(f).value(), this));
   }
-  Result<std::unique_ptr<SequentialFile>> OpenSequential(const std::string& path) override {
-    return base_->OpenSequential(path);
-  }
-  Result<std::vector<std::string>> ListDir(const std::string& dir) override {
-    return base_->ListDir(dir);
-  }
-  bool Exists(const std::string& path) override { return base_->Exists(path); }
-  Result<uint64_t> FileSize(const std::string& path) override { return base_->FileSize(path); }
-  Status CreateDirs(const std::string& dir) override { return base_->CreateDirs(dir); }
-  Status Rename(const std::string& from, const std::string& to) override {
-    return base_->Rename(from, to);
-  }
-  Status Remove(const std::string& path) override { return base_->Remove(path); }
-  Status Truncate(const std::string& path, uint64_t size) override {
-    return base_->Truncate(path, size);
-  }
-  Status SyncDir(const std::string& dir) override { return base_->SyncDir(dir); }
-  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
-    return base_->LockFile(path);
-  }
 
   std::atomic<uint64_t> appends{0};
-
- private:
-  MemEnv* base_;
 };
 
 TEST(WalTest, CreateThenOpenGivesAnEmptyLogWithTheMetadata) {

@@ -92,6 +92,43 @@ class Env {
   virtual Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) = 0;
 };
 
+/// An Env that forwards every call to another one; derive from it and override only what a test
+/// (or a decorator) needs to observe or change. `base` must outlive the wrapper.
+class EnvWrapper : public Env {
+ public:
+  explicit EnvWrapper(Env* base) : base_(base) {}
+
+  Result<std::unique_ptr<WritableFile>> OpenWritable(const std::string& path,
+                                                     bool truncate) override {
+    return base_->OpenWritable(path, truncate);
+  }
+  Result<std::unique_ptr<SequentialFile>> OpenSequential(const std::string& path) override {
+    return base_->OpenSequential(path);
+  }
+  Result<std::vector<std::string>> ListDir(const std::string& dir) override {
+    return base_->ListDir(dir);
+  }
+  [[nodiscard]] bool Exists(const std::string& path) override { return base_->Exists(path); }
+  Result<uint64_t> FileSize(const std::string& path) override { return base_->FileSize(path); }
+  Status CreateDirs(const std::string& dir) override { return base_->CreateDirs(dir); }
+  Status Rename(const std::string& from, const std::string& to) override {
+    return base_->Rename(from, to);
+  }
+  Status Remove(const std::string& path) override { return base_->Remove(path); }
+  Status Truncate(const std::string& path, uint64_t size) override {
+    return base_->Truncate(path, size);
+  }
+  Status SyncDir(const std::string& dir) override { return base_->SyncDir(dir); }
+  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
+    return base_->LockFile(path);
+  }
+
+  [[nodiscard]] Env* base() const { return base_; }
+
+ private:
+  Env* base_;
+};
+
 /// The real file system (POSIX: open/pwrite/fdatasync/fallocate/flock). Never destroyed.
 Env* PosixEnv();
 
