@@ -12,18 +12,19 @@ PeerStatus::PeerStatus(NodeId local, NodeId peer, Logger* logger, WallClock now)
       logger_(logger != nullptr ? logger : &NullLogger()),
       now_(now ? std::move(now) : WallClock([] { return std::chrono::system_clock::now(); })) {}
 
-void PeerStatus::Activate() {
+bool PeerStatus::Activate() {
   std::lock_guard<std::mutex> g(mu_);
-  if (active_) return;
+  if (active_) return false;
   active_ = true;
   since_ = now_();
   failures_ = 0;
   last_logged_failure_.clear();
   logger_->Infof("peer {} became active (local {})", FormatId(peer_.value()),
                  FormatId(local_.value()));
+  return true;
 }
 
-void PeerStatus::Deactivate(const FailureType& failure, const std::string& reason) {
+bool PeerStatus::Deactivate(const FailureType& failure, const std::string& reason) {
   std::lock_guard<std::mutex> g(mu_);
   last_failure_ = failure.source + " " + failure.action + ": " + reason;
   ++failures_;
@@ -33,7 +34,7 @@ void PeerStatus::Deactivate(const FailureType& failure, const std::string& reaso
     logger_->Warnf("peer {} became inactive (local {}): {}", FormatId(peer_.value()),
                    FormatId(local_.value()), last_failure_);
     last_logged_failure_ = last_failure_;
-    return;
+    return true;
   }
   // Already inactive: a peer that is down fails ~10 times a second; log only what is new.
   if (last_failure_ != last_logged_failure_) {
@@ -41,6 +42,7 @@ void PeerStatus::Deactivate(const FailureType& failure, const std::string& reaso
                    FormatId(local_.value()), last_failure_);
     last_logged_failure_ = last_failure_;
   }
+  return false;
 }
 
 bool PeerStatus::active() const {

@@ -28,11 +28,12 @@ class PeerStatus {
  public:
   PeerStatus(NodeId local, NodeId peer, Logger* logger = nullptr, WallClock now = nullptr);
 
-  /// A message got through: the peer is active (logged when it was not).
-  void Activate();
+  /// A message got through: the peer is active (logged when it was not). True when it was not.
+  bool Activate();
   /// A send or dial failed. Logged at WARN when the peer was active, or when the failure differs
-  /// from the last one logged; a repeat of the same failure is only counted.
-  void Deactivate(const FailureType& failure, const std::string& reason);
+  /// from the last one logged; a repeat of the same failure is only counted. True when the peer
+  /// was active.
+  bool Deactivate(const FailureType& failure, const std::string& reason);
 
   [[nodiscard]] bool active() const;
   /// When the peer last became active; nullopt while inactive (etcd's ActiveSince zero time).

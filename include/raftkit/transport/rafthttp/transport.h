@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "raftkit/raftpb/types.h"
@@ -86,6 +87,17 @@ struct TransportOptions {
   SnapshotMode snapshot_mode = SnapshotMode::kSnapshotEndpoint;
   std::optional<http::TlsClientConfig> client_tls;  ///< for https peer URLs
   std::chrono::milliseconds dial_timeout{2000};
+  /// A stream this member dialed that stays silent this long is dropped and re-dialed (etcd's
+  /// ConnReadTimeout); the streams it serves send a link heartbeat every third of it.
+  std::chrono::milliseconds stream_read_timeout{5000};
+  /// How long a pipeline POST may wait for its answer. etcd waits forever (a receiver blocking on a
+  /// MsgProp without a leader holds a worker); raftkit gives up and reports the peer unreachable.
+  std::chrono::milliseconds pipeline_response_timeout{30000};
+  /// Period of the RTT and clock-drift probe of each peer (etcd: 4 s). Zero disables probing.
+  std::chrono::milliseconds probe_interval{4000};
+  /// A probe round trip above this is logged as a warning (at most every 30 s per peer); so is a
+  /// clock difference above 1 s (etcd's threshold).
+  std::chrono::milliseconds probe_rtt_warning{500};
   /// Largest message accepted on the pipeline and on the message stream.
   uint64_t max_message_bytes = uint64_t{512} << 20;
   /// Metrics go here (etcd's names); null keeps them private (still in Stats()).
@@ -94,53 +106,101 @@ struct TransportOptions {
 };
 
 /// Critical errors (etcd's ErrorC): today only "this member was removed from the cluster", seen as
-/// a 403/410 from a peer. The server stops itself on it.
+/// a 403 answer to a POST or a 410 answer to a stream dial. Reported at most once per Transport,
+/// on a transport thread: the handler must return quickly and must not call Stop() (hand the error
+/// to another thread, as etcd's ErrorC is a channel). The server stops itself on it.
 using CriticalErrorHandler = std::function<void(const Status&)>;
 
-class Transport {
+/// What a server needs from a transport (etcd's Transporter), so that tests can replace it
+/// (NopTransporter, SnapTransporter in test_transporters.h). Transport is the real one.
+class Transporter {
  public:
-  static Result<std::unique_ptr<Transport>> Create(TransportOptions options);
-  ~Transport();  ///< Stop()s.
+  virtual ~Transporter() = default;
 
   /// The routes to serve on this member's peer listener (an http::Server): /raft, /raft/stream/,
-  /// /raft/snapshot, /raft/probing. Valid while the Transport lives.
-  [[nodiscard]] std::vector<http::Route> Routes();
+  /// /raft/snapshot, /raft/probing. They keep what they use alive, but the RaftNode must outlive
+  /// the server serving them.
+  [[nodiscard]] virtual std::vector<http::Route> Routes() = 0;
   /// Starts the per-peer machinery (nothing is sent before).
-  Status Start();
-  /// Stops every peer: closes streams, drains nothing, joins every thread. Idempotent.
-  void Stop();
+  virtual Status Start() = 0;
+  /// Stops every peer: closes streams, drops what is queued, joins every thread, and makes served
+  /// streams end. Idempotent. Not from a transport thread (a RaftNode or critical-error callback).
+  virtual void Stop() = 0;
 
   /// Sends each message to its `to` (routed as spec §6; unknown ids and to == 0 are skipped).
   /// Never blocks: a full queue drops the message and reports it unreachable.
-  void Send(std::vector<raftpb::Message> msgs);
-  /// Sends a snapshot through the snapshot channel (or inline, per SnapshotMode).
-  void SendSnapshot(OutgoingSnapshot snap);
+  virtual void Send(std::vector<raftpb::Message> msgs) = 0;
+  /// Sends a snapshot through the snapshot channel (or inline, per SnapshotMode). The outcome goes
+  /// to RaftNode::ReportSnapshot and to `snap.done`.
+  virtual void SendSnapshot(OutgoingSnapshot snap) = 0;
 
-  void AddPeer(NodeId id, std::vector<std::string> urls);
-  void RemovePeer(NodeId id);
-  void RemoveAllPeers();
-  void UpdatePeer(NodeId id, std::vector<std::string> urls);
-  /// A pipeline-only remote for a member that is not (yet) a peer, to catch it up.
-  void AddRemote(NodeId id, std::vector<std::string> urls);
+  /// Adds a peer (streams, pipeline, prober); a no-op for a known peer. Replaces a remote of that
+  /// id.
+  virtual void AddPeer(NodeId id, std::vector<std::string> urls) = 0;
+  virtual void RemovePeer(NodeId id) = 0;
+  virtual void RemoveAllPeers() = 0;
+  /// New URLs for a peer (the prober, pipeline and stream dials use them from now on).
+  virtual void UpdatePeer(NodeId id, std::vector<std::string> urls) = 0;
+  /// A pipeline-only remote for a member that is not (yet) a peer, to catch it up. A no-op when
+  /// `id` is a peer or a remote already.
+  virtual void AddRemote(NodeId id, std::vector<std::string> urls) = 0;
 
   /// When the peer became active; nullopt if it is not active (or unknown).
-  [[nodiscard]] std::optional<std::chrono::system_clock::time_point> ActiveSince(NodeId id) const;
-  [[nodiscard]] size_t ActivePeers() const;
+  [[nodiscard]] virtual std::optional<std::chrono::system_clock::time_point> ActiveSince(
+      NodeId id) const = 0;
+  [[nodiscard]] virtual size_t ActivePeers() const = 0;
 
-  /// Test hooks (etcd's CutPeer/MendPeer, Pause/Resume): drop all traffic to a peer / all traffic.
-  void CutPeer(NodeId id);
-  void MendPeer(NodeId id);
-  void Pause();
-  void Resume();
+  /// Test hooks (etcd's CutPeer/MendPeer, Pause/Resume): drop all traffic with a peer / with every
+  /// peer (outgoing messages, and messages arriving on streams).
+  virtual void CutPeer(NodeId id) = 0;
+  virtual void MendPeer(NodeId id) = 0;
+  virtual void Pause() = 0;
+  virtual void Resume() = 0;
 
-  void OnCriticalError(CriticalErrorHandler handler);
-  /// Per-peer stats as JSON (like etcd's leader stats): bytes, failures, latency, active since.
-  [[nodiscard]] std::string StatsJson() const;
+  virtual void OnCriticalError(CriticalErrorHandler handler) = 0;
+  /// Per-peer stats as JSON (like etcd's leader stats): bytes, message counts, failures, probe
+  /// latency, active since, stream state. The schema is in docs/formats/rafthttp.md.
+  [[nodiscard]] virtual std::string StatsJson() const = 0;
+};
+
+class Transport final : public Transporter {
+ public:
+  /// Errors: kInvalidArgument for a zero id, a null raft, or TLS files that cannot be loaded.
+  static Result<std::unique_ptr<Transport>> Create(TransportOptions options);
+  ~Transport() override;  ///< Stop()s.
+
+  [[nodiscard]] std::vector<http::Route> Routes() override;
+  Status Start() override;
+  void Stop() override;
+  void Send(std::vector<raftpb::Message> msgs) override;
+  void SendSnapshot(OutgoingSnapshot snap) override;
+  void AddPeer(NodeId id, std::vector<std::string> urls) override;
+  void RemovePeer(NodeId id) override;
+  void RemoveAllPeers() override;
+  void UpdatePeer(NodeId id, std::vector<std::string> urls) override;
+  void AddRemote(NodeId id, std::vector<std::string> urls) override;
+  [[nodiscard]] std::optional<std::chrono::system_clock::time_point> ActiveSince(
+      NodeId id) const override;
+  [[nodiscard]] size_t ActivePeers() const override;
+  void CutPeer(NodeId id) override;
+  void MendPeer(NodeId id) override;
+  void Pause() override;
+  void Resume() override;
+  void OnCriticalError(CriticalErrorHandler handler) override;
+  [[nodiscard]] std::string StatsJson() const override;
+
+  /// Whether the stream of `type` ("message" or "msgapp") to `id` has an attached connection, i.e.
+  /// whether messages to `id` travel over it (for tests and tools).
+  [[nodiscard]] bool StreamAttached(NodeId id, std::string_view type) const;
+  /// Whether our reader of `id`'s stream of `type` is connected.
+  [[nodiscard]] bool StreamReading(NodeId id, std::string_view type) const;
+
+  struct Impl;
 
  private:
-  struct Impl;
-  explicit Transport(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  explicit Transport(std::shared_ptr<Impl> impl);
+  // Shared with the routes' handlers, which may outlive this object while a server still runs.
+  std::shared_ptr<Impl> impl_;
 };
 
 }  // namespace raftkit::rafthttp
