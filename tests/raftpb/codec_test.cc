@@ -695,3 +695,73 @@ TEST(CodecProperty, RandomGarbageNeverCrashesAndDecodedValuesReencodeConsistentl
 
 }  // namespace
 }  // namespace raftkit::raftpb
+
+namespace raftkit::raftpb {
+namespace {
+
+// DecodeEntry's fast path for Go's layout must agree with protobuf on every input: on Go's own
+// encodings, and on what a flipped, cut or extended byte makes of them.
+void ExpectSameDecoding(std::string_view bytes) {
+  const Result<Entry> fast = DecodeEntry(bytes);
+  const Result<Entry> slow = internal::DecodeEntryWithProtobuf(bytes);
+  ASSERT_EQ(fast.ok(), slow.ok()) << raftkit::testing::ToHex(bytes);
+  if (fast.ok()) {
+    EXPECT_EQ(fast.value(), slow.value()) << raftkit::testing::ToHex(bytes);
+  }
+}
+
+TEST(Codec, EntryFastPathAgreesWithProtobufOnValidAndDamagedEncodings) {
+  Rand rng(20261122);
+  const uint64_t edge[] = {
+      0, 1, 127, 128, 16383, 16384, uint64_t{1} << 35, std::numeric_limits<uint64_t>::max()};
+  for (int i = 0; i < 20000; ++i) {
+    Entry e;
+    e.type = static_cast<EntryType>(rng.Uniform(3));
+    e.term = Term(rng.Uniform(2) ? edge[rng.Uniform(8)] : rng.Next() >> rng.Uniform(64));
+    e.index = Index(rng.Uniform(2) ? edge[rng.Uniform(8)] : rng.Next() >> rng.Uniform(64));
+    switch (rng.Uniform(3)) {
+      case 0:
+        break;  // null data
+      case 1:
+        e.data = Bytes::Empty();
+        break;
+      default: {
+        std::string d(rng.Uniform(300), '\0');
+        for (char& c : d)
+          c = static_cast<char>(rng.Next());
+        e.data = Bytes(std::move(d));
+      }
+    }
+    const std::string enc = Encode(e);
+    const Result<Entry> back = DecodeEntry(enc);
+    ASSERT_TRUE(back.ok());
+    ASSERT_EQ(back.value(), e);
+    ExpectSameDecoding(enc);
+    std::string damaged = enc;
+    switch (rng.Uniform(4)) {
+      case 0:
+        damaged[rng.Uniform(damaged.size())] = static_cast<char>(rng.Next());
+        break;
+      case 1:
+        damaged.resize(rng.Uniform(damaged.size()));
+        break;
+      case 2:
+        damaged.push_back(static_cast<char>(rng.Next()));
+        break;
+      default:
+        damaged.insert(rng.Uniform(damaged.size() + 1), 1, static_cast<char>(rng.Next()));
+    }
+    ExpectSameDecoding(damaged);
+  }
+  // Layouts the fast path leaves to protobuf: unknown type, fields out of order, a repeated
+  // field, an unknown field, a 10-byte enum.
+  ExpectSameDecoding(std::string("\x08\x07\x10\x01\x18\x02", 6));
+  ExpectSameDecoding(std::string("\x10\x01\x08\x00\x18\x02", 6));
+  ExpectSameDecoding(std::string("\x08\x00\x10\x01\x18\x02\x18\x03", 8));
+  ExpectSameDecoding(std::string("\x08\x00\x10\x01\x18\x02\x28\x05", 8));
+  ExpectSameDecoding(
+      std::string("\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01\x10\x01\x18\x02", 15));
+}
+
+}  // namespace
+}  // namespace raftkit::raftpb

@@ -59,4 +59,9 @@ struct EncodedConfChange {
 EncodedConfChange MarshalConfChange(const ConfChange& cc);
 EncodedConfChange MarshalConfChange(const ConfChangeV2& cc);
 
+namespace internal {
+/// DecodeEntry without its fast path for Go's own layout (for the tests that compare the two).
+Result<Entry> DecodeEntryWithProtobuf(std::string_view bytes);
+}  // namespace internal
+
 }  // namespace raftkit::raftpb

@@ -37,6 +37,8 @@ namespace {
 
 // Size of one piece read from a BodySource.
 constexpr size_t kUploadPiece = 64 * 1024;
+// Room kept in each connection's read buffer (see ClientConnection's constructor).
+constexpr size_t kReadBufferSize = 64 * 1024;
 
 bool IsHttpError(const beast::error_code& ec) {
   return ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category();
@@ -75,7 +77,11 @@ void CancelToken::Disarm() {
 class ClientConnection {
  public:
   ClientConnection(const ClientOptions& opts, std::shared_ptr<ssl::context> ctx, std::string key)
-      : opts_(opts), ctx_(std::move(ctx)), key_(std::move(key)) {}
+      : opts_(opts), ctx_(std::move(ctx)), key_(std::move(key)) {
+    // Beast reads at most the buffer's free capacity (and at least 512 bytes) per receive: without
+    // room, a streamed body arrives in 512-byte receives, one system call (and timer) each.
+    buffer_.reserve(kReadBufferSize);
+  }
 
   ~ClientConnection() { DisarmToken(); }
 

@@ -219,12 +219,11 @@ void Pipeline::Stop() {
 }
 
 void Pipeline::Work(int worker) {
+  const std::shared_ptr<http::CancelToken> token = tokens_[static_cast<size_t>(worker)];
   while (auto m = queue_.Pop()) {
-    std::shared_ptr<http::CancelToken> token;
     {
       std::lock_guard<std::mutex> g(mu_);
       if (stopping_) return;
-      token = tokens_[static_cast<size_t>(worker)];
     }
     Post(*m, token);
   }
@@ -575,12 +574,14 @@ class Peer::StreamReader {
         while (auto item = message_decoder.Next())
           Take(std::move(*item));
       }
+      // Everything one read completed goes to Raft's queues in one step.
+      if (!arrived_.empty()) peer_->Received(&arrived_);
       if (!st.ok()) return st;
     }
   }
 
   void Take(StreamItem item) {
-    if (auto* m = std::get_if<raftpb::Message>(&item)) peer_->Received(std::move(*m));
+    if (auto* m = std::get_if<raftpb::Message>(&item)) arrived_.push_back(std::move(*m));
   }
 
   const PeerContext& ctx_;
@@ -592,6 +593,7 @@ class Peer::StreamReader {
   bool stopping_ = false;
   std::shared_ptr<http::CancelToken> token_;
   std::atomic<bool> reading_{false};
+  std::vector<raftpb::Message> arrived_;  // decoded by the current read, not yet handed on
   std::thread thread_;
 };
 
@@ -617,6 +619,7 @@ void Peer::Start() {
   if (started_ || stopping_) return;
   started_ = true;
   pipeline_ = std::make_unique<Pipeline>(ctx_, id_, &picker_, &status_, &counters_);
+  running_ = true;
   msgapp_reader_->Start();
   message_reader_->Start();
   threads_.emplace_back([this] { Dispatch(&recv_); });
@@ -631,6 +634,9 @@ void Peer::Stop() {
     stopping_ = true;
     cv_.notify_all();
   }
+  // Send() stops routing here; a Send that read running_ before keeps using the pipeline, which
+  // lives until this object does.
+  running_ = false;
   msgapp_writer_->Stop();
   message_writer_->Stop();
   msgapp_reader_->Stop();
@@ -654,10 +660,7 @@ void Peer::Send(raftpb::Message m) {
     counters_.dropped.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  {
-    std::lock_guard<std::mutex> g(mu_);
-    if (!started_ || stopping_) return;
-  }
+  if (!running_.load(std::memory_order_acquire)) return;
   // spec §6, peer.pick: MsgSnap always by pipeline; MsgApp on the msgapp stream when attached;
   // anything on the message stream when attached; the pipeline otherwise.
   if (m.type != MessageType::MsgSnap) {
@@ -703,26 +706,43 @@ void Peer::ServeStream(StreamType type, http::ResponseWriter& writer) {
   (type == StreamType::kMsgAppV2 ? msgapp_writer_ : message_writer_)->Serve(writer);
 }
 
-void Peer::Received(raftpb::Message m) {
-  if (Paused()) return;
-  counters_.received.fetch_add(1, std::memory_order_relaxed);
+void Peer::Received(std::vector<raftpb::Message>* msgs) {
+  if (Paused()) {
+    msgs->clear();
+    return;
+  }
+  counters_.received.fetch_add(msgs->size(), std::memory_order_relaxed);
   // Proposals wait for a leader in Process; they get their own queue so that they never hold up
   // the rest of the traffic (spec §5.4).
-  auto& q = m.type == MessageType::MsgProp ? props_ : recv_;
-  const MessageType type = m.type;
-  if (!q.TryPush(std::move(m))) {
-    counters_.received_dropped.fetch_add(1, std::memory_order_relaxed);
-    Log(ctx_).Debugf("rafthttp: dropped {} from {}: the receive queue is full", raftpb::Name(type),
+  size_t dropped = 0;
+  const bool any_prop = std::any_of(msgs->begin(), msgs->end(), [](const raftpb::Message& m) {
+    return m.type == MessageType::MsgProp;
+  });
+  if (!any_prop) {
+    dropped = recv_.PushAll(msgs);
+  } else {
+    std::vector<raftpb::Message> props, rest;
+    for (auto& m : *msgs)
+      (m.type == MessageType::MsgProp ? props : rest).push_back(std::move(m));
+    dropped = recv_.PushAll(&rest) + props_.PushAll(&props);
+  }
+  msgs->clear();
+  if (dropped > 0) {
+    counters_.received_dropped.fetch_add(dropped, std::memory_order_relaxed);
+    Log(ctx_).Debugf("rafthttp: dropped {} messages from {}: the receive queue is full", dropped,
                      FormatId(id_.value()));
   }
 }
 
 void Peer::Dispatch(BoundedQueue<raftpb::Message>* queue) {
-  while (auto m = queue->Pop()) {
-    const Status st = ctx_.raft->Process(std::move(*m));
-    if (!st.ok()) {
-      Log(ctx_).Warnf("rafthttp: failed to process a message from {}: {}", FormatId(id_.value()),
-                      st.ToString());
+  std::deque<raftpb::Message> batch;
+  while (queue->PopAll(&batch)) {
+    for (auto& m : batch) {
+      const Status st = ctx_.raft->Process(std::move(m));
+      if (!st.ok()) {
+        Log(ctx_).Warnf("rafthttp: failed to process a message from {}: {}", FormatId(id_.value()),
+                        st.ToString());
+      }
     }
   }
 }

@@ -63,20 +63,24 @@ http::Headers PeerRequestHeaders(const PeerContext& ctx, std::optional<NodeId> t
 /// 403 also raises the critical error.
 Status CheckPostAnswer(const PeerContext& ctx, NodeId to, const http::Response& response);
 
-/// A bounded multi-producer queue with blocking pops that Close() wakes.
+/// A bounded multi-producer queue. Either one consumer takes everything at once with PopAll (one
+/// lock and at most one wake-up per batch, not per item), or several take one item each with Pop.
+/// Close() wakes every consumer.
 template <class T>
 class BoundedQueue {
  public:
-  explicit BoundedQueue(size_t capacity) : capacity_(capacity) {}
+  enum class Consumers { kOne, kMany };
+  BoundedQueue(size_t capacity, Consumers consumers) : capacity_(capacity), consumers_(consumers) {}
   /// False when full or closed.
   bool TryPush(T v) {
     std::lock_guard<std::mutex> g(mu_);
     if (closed_ || q_.size() >= capacity_) return false;
     q_.push_back(std::move(v));
-    cv_.notify_one();
+    // A single consumer sleeps only on an empty queue, so only the first push must wake it.
+    if (consumers_ == Consumers::kMany || q_.size() == 1) cv_.notify_one();
     return true;
   }
-  /// nullopt once closed.
+  /// Waits for an item and takes it; nullopt once closed.
   std::optional<T> Pop() {
     std::unique_lock<std::mutex> l(mu_);
     cv_.wait(l, [&] { return closed_ || !q_.empty(); });
@@ -85,7 +89,32 @@ class BoundedQueue {
     q_.pop_front();
     return v;
   }
-  /// Wakes every Pop and drops what is queued; returns what was dropped.
+  /// Pushes what fits of `items` (in order) and returns how many did not fit.
+  size_t PushAll(std::vector<T>* items) {
+    std::lock_guard<std::mutex> g(mu_);
+    if (closed_) return items->size();
+    const bool was_empty = q_.empty();
+    size_t dropped = 0;
+    for (auto& v : *items) {
+      if (q_.size() >= capacity_) {
+        ++dropped;
+        continue;
+      }
+      q_.push_back(std::move(v));
+    }
+    if (was_empty && !q_.empty()) cv_.notify_one();
+    return dropped;
+  }
+  /// Waits for items and moves all of them into `*out` (emptied first); false once closed.
+  bool PopAll(std::deque<T>* out) {
+    out->clear();
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait(l, [&] { return closed_ || !q_.empty(); });
+    if (closed_) return false;
+    out->swap(q_);
+    return true;
+  }
+  /// Wakes the consumer and drops what is queued; returns what was dropped.
   std::deque<T> Close() {
     std::lock_guard<std::mutex> g(mu_);
     closed_ = true;
@@ -99,6 +128,7 @@ class BoundedQueue {
 
  private:
   const size_t capacity_;
+  const Consumers consumers_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<T> q_;
@@ -140,7 +170,7 @@ class Pipeline {
   UrlPicker* picker_;
   PeerStatus* status_;
   PeerCounters* counters_;
-  BoundedQueue<raftpb::Message> queue_{kQueue};
+  BoundedQueue<raftpb::Message> queue_{kQueue, BoundedQueue<raftpb::Message>::Consumers::kMany};
   std::mutex mu_;
   bool stopping_ = false;
   std::vector<std::shared_ptr<http::CancelToken>> tokens_;
@@ -194,7 +224,8 @@ class Peer {
 
   void Prober();
   void Dispatch(BoundedQueue<raftpb::Message>* queue);
-  void Received(raftpb::Message m);
+  /// Hands messages that arrived on a stream to the receive queues (dropping what does not fit).
+  void Received(std::vector<raftpb::Message>* msgs);
   void Drop(const raftpb::Message& m, std::string_view why);
   [[nodiscard]] bool Paused() const;
 
@@ -209,13 +240,14 @@ class Peer {
   std::unique_ptr<StreamReader> msgapp_reader_;
   std::unique_ptr<StreamReader> message_reader_;
   std::unique_ptr<Pipeline> pipeline_;
-  BoundedQueue<raftpb::Message> recv_{4096};
-  BoundedQueue<raftpb::Message> props_{4096};
+  BoundedQueue<raftpb::Message> recv_{4096, BoundedQueue<raftpb::Message>::Consumers::kOne};
+  BoundedQueue<raftpb::Message> props_{4096, BoundedQueue<raftpb::Message>::Consumers::kOne};
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool started_ = false;
   bool stopping_ = false;
+  std::atomic<bool> running_{false};  ///< started and not stopping (read by Send without mu_)
   ProbeStats probe_;
   std::vector<std::thread> threads_;
 };
