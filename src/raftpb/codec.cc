@@ -579,6 +579,68 @@ std::optional<Entry> DecodeCanonicalEntry(std::string_view b) {
   return e;
 }
 
+// Reads `tag` then a varint; false if either is not there.
+bool ReadVarintField(std::string_view* b, char tag, uint64_t* v) {
+  if (b->empty() || (*b)[0] != tag) return false;
+  b->remove_prefix(1);
+  return ReadVarint(b, v);
+}
+
+// Reads `tag` then a length-delimited payload; false if either is not there.
+bool ReadBytesField(std::string_view* b, char tag, std::string_view* payload) {
+  uint64_t len = 0;
+  if (!ReadVarintField(b, tag, &len) || len > b->size()) return false;
+  *payload = b->substr(0, len);
+  b->remove_prefix(len);
+  return true;
+}
+
+// Message in the layout Go's Marshal writes (every field in order, entries through the Entry fast
+// path, the empty snapshot recognised by its bytes), as DecodeCanonicalEntry for Entry.
+std::optional<Message> DecodeCanonicalMessage(std::string_view b) {
+  static const std::string kEmptySnapshot = Encode(Snapshot{});
+  Message m;
+  uint64_t v = 0;
+  if (b.size() < 2 || b[0] != 0x08 || static_cast<uint8_t>(b[1]) > 18) return std::nullopt;
+  m.type = static_cast<MessageType>(b[1]);
+  b.remove_prefix(2);
+  if (!ReadVarintField(&b, 0x10, &v)) return std::nullopt;
+  m.to = NodeId(v);
+  if (!ReadVarintField(&b, 0x18, &v)) return std::nullopt;
+  m.from = NodeId(v);
+  if (!ReadVarintField(&b, 0x20, &v)) return std::nullopt;
+  m.term = Term(v);
+  if (!ReadVarintField(&b, 0x28, &v)) return std::nullopt;
+  m.log_term = Term(v);
+  if (!ReadVarintField(&b, 0x30, &v)) return std::nullopt;
+  m.index = Index(v);
+  std::string_view payload;
+  while (!b.empty() && b[0] == 0x3a) {
+    if (!ReadBytesField(&b, 0x3a, &payload)) return std::nullopt;
+    auto e = DecodeCanonicalEntry(payload);
+    if (!e) return std::nullopt;
+    m.entries.push_back(std::move(*e));
+  }
+  if (!ReadVarintField(&b, 0x40, &v)) return std::nullopt;
+  m.commit = Index(v);
+  if (!ReadBytesField(&b, 0x4a, &payload)) return std::nullopt;
+  if (payload != kEmptySnapshot) {
+    auto snap = DecodeVia<w::Snapshot, Snapshot>(payload, "Snapshot");
+    if (!snap.ok()) return std::nullopt;
+    m.snapshot = std::move(snap).value();
+  }
+  if (b.size() < 2 || b[0] != 0x50 || static_cast<uint8_t>(b[1]) > 1) return std::nullopt;
+  m.reject = b[1] == 1;
+  b.remove_prefix(2);
+  if (!ReadVarintField(&b, 0x58, &v)) return std::nullopt;
+  m.reject_hint = Index(v);
+  if (!b.empty()) {
+    if (!ReadBytesField(&b, 0x62, &payload) || !b.empty()) return std::nullopt;
+    m.context = Bytes(payload);
+  }
+  return m;
+}
+
 }  // namespace
 
 Result<Entry> DecodeEntry(std::string_view b) {
@@ -589,6 +651,9 @@ Result<Entry> DecodeEntry(std::string_view b) {
 namespace internal {
 Result<Entry> DecodeEntryWithProtobuf(std::string_view b) {
   return DecodeVia<w::Entry, Entry>(b, "Entry");
+}
+Result<Message> DecodeMessageWithProtobuf(std::string_view b) {
+  return DecodeVia<w::Message, Message>(b, "Message");
 }
 }  // namespace internal
 Result<ConfState> DecodeConfState(std::string_view b) {
@@ -601,6 +666,7 @@ Result<Snapshot> DecodeSnapshot(std::string_view b) {
   return DecodeVia<w::Snapshot, Snapshot>(b, "Snapshot");
 }
 Result<Message> DecodeMessage(std::string_view b) {
+  if (auto m = DecodeCanonicalMessage(b)) return std::move(*m);
   return DecodeVia<w::Message, Message>(b, "Message");
 }
 Result<HardState> DecodeHardState(std::string_view b) {

@@ -763,5 +763,80 @@ TEST(Codec, EntryFastPathAgreesWithProtobufOnValidAndDamagedEncodings) {
       std::string("\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01\x10\x01\x18\x02", 15));
 }
 
+void ExpectSameMessageDecoding(std::string_view bytes) {
+  const Result<Message> fast = DecodeMessage(bytes);
+  const Result<Message> slow = internal::DecodeMessageWithProtobuf(bytes);
+  ASSERT_EQ(fast.ok(), slow.ok()) << raftkit::testing::ToHex(bytes);
+  if (fast.ok()) {
+    EXPECT_EQ(fast.value(), slow.value()) << raftkit::testing::ToHex(bytes);
+  }
+}
+
+TEST(Codec, MessageFastPathAgreesWithProtobufOnValidAndDamagedEncodings) {
+  Rand rng(112026);
+  auto num = [&] { return rng.Uniform(3) == 0 ? rng.Next() : rng.Uniform(300); };
+  auto bytes = [&](size_t max) {
+    std::string d(rng.Uniform(max), '\0');
+    for (char& c : d)
+      c = static_cast<char>(rng.Next());
+    return Bytes(std::move(d));
+  };
+  for (int i = 0; i < 20000; ++i) {
+    Message m;
+    m.type = static_cast<MessageType>(rng.Uniform(19));
+    m.to = NodeId(num());
+    m.from = NodeId(num());
+    m.term = Term(num());
+    m.log_term = Term(num());
+    m.index = Index(num());
+    for (uint64_t k = rng.Uniform(4); k > 0; --k) {
+      Entry e;
+      e.type = static_cast<EntryType>(rng.Uniform(3));
+      e.term = Term(num());
+      e.index = Index(num());
+      if (rng.Uniform(2)) e.data = bytes(40);
+      m.entries.push_back(std::move(e));
+    }
+    m.commit = Index(num());
+    if (rng.Uniform(4) == 0) {
+      m.snapshot.data = bytes(20);
+      m.snapshot.metadata.index = Index(num());
+      m.snapshot.metadata.term = Term(num());
+      m.snapshot.metadata.conf_state.voters = {NodeId(1), NodeId(num())};
+    }
+    m.reject = rng.Uniform(2) == 1;
+    m.reject_hint = Index(num());
+    switch (rng.Uniform(3)) {
+      case 0:
+        break;
+      case 1:
+        m.context = Bytes::Empty();
+        break;
+      default:
+        m.context = bytes(10);
+    }
+    const std::string enc = Encode(m);
+    const Result<Message> back = DecodeMessage(enc);
+    ASSERT_TRUE(back.ok());
+    ASSERT_EQ(back.value(), m);
+    ExpectSameMessageDecoding(enc);
+    std::string damaged = enc;
+    switch (rng.Uniform(4)) {
+      case 0:
+        damaged[rng.Uniform(damaged.size())] = static_cast<char>(rng.Next());
+        break;
+      case 1:
+        damaged.resize(rng.Uniform(damaged.size()));
+        break;
+      case 2:
+        damaged.push_back(static_cast<char>(rng.Next()));
+        break;
+      default:
+        damaged.insert(rng.Uniform(damaged.size() + 1), 1, static_cast<char>(rng.Next()));
+    }
+    ExpectSameMessageDecoding(damaged);
+  }
+}
+
 }  // namespace
 }  // namespace raftkit::raftpb

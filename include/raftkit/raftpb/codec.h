@@ -62,6 +62,8 @@ EncodedConfChange MarshalConfChange(const ConfChangeV2& cc);
 namespace internal {
 /// DecodeEntry without its fast path for Go's own layout (for the tests that compare the two).
 Result<Entry> DecodeEntryWithProtobuf(std::string_view bytes);
+/// DecodeMessage without its fast path for Go's own layout.
+Result<Message> DecodeMessageWithProtobuf(std::string_view bytes);
 }  // namespace internal
 
 }  // namespace raftkit::raftpb

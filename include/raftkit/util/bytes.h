@@ -20,21 +20,23 @@ class Bytes {
  public:
   /// A null Bytes (an absent protobuf field).
   Bytes() noexcept = default;
-  /// Takes ownership of `s` (no copy). The result is non-null, even if `s` is empty.
-  explicit Bytes(std::string s) : buf_(std::make_shared<const std::string>(std::move(s))) {}
-  /// Copies `s`. The result is non-null, even if `s` is empty.
-  explicit Bytes(std::string_view s) : Bytes(std::string(s)) {}
-  explicit Bytes(const char* s) : Bytes(std::string(s)) {}
+  /// The content of `s`. The result is non-null, even if `s` is empty. A short string is copied
+  /// into one allocation holding both the count and the bytes; a long one is taken over without a
+  /// copy.
+  explicit Bytes(std::string s);
+  /// Copies `s` (one allocation). The result is non-null, even if `s` is empty.
+  explicit Bytes(std::string_view s);
+  explicit Bytes(const char* s) : Bytes(std::string_view(s)) {}
 
   /// A non-null, empty Bytes (a present protobuf field of length 0).
   static Bytes Empty();
 
   [[nodiscard]] bool is_null() const noexcept { return buf_ == nullptr; }
-  [[nodiscard]] size_t size() const noexcept { return buf_ ? buf_->size() : 0; }
-  [[nodiscard]] bool empty() const noexcept { return size() == 0; }
-  [[nodiscard]] const char* data() const noexcept { return buf_ ? buf_->data() : ""; }
+  [[nodiscard]] size_t size() const noexcept { return size_; }
+  [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+  [[nodiscard]] const char* data() const noexcept { return buf_ ? buf_.get() : ""; }
   [[nodiscard]] std::string_view view() const noexcept {
-    return buf_ ? std::string_view(*buf_) : std::string_view();
+    return buf_ ? std::string_view(buf_.get(), size_) : std::string_view();
   }
   /// A copy of the content as a std::string ("" when null).
   [[nodiscard]] std::string str() const { return std::string(view()); }
@@ -45,7 +47,9 @@ class Bytes {
   }
 
  private:
-  std::shared_ptr<const std::string> buf_;
+  // Points into a shared block that owns the bytes (an array, or a std::string taken over).
+  std::shared_ptr<const char> buf_;
+  size_t size_ = 0;
 };
 
 }  // namespace raftkit
