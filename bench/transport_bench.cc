@@ -19,8 +19,8 @@
 #include <thread>
 #include <vector>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "raftkit/transport/http/server.h"
@@ -144,13 +144,21 @@ nlohmann::json RunRaftkit(const Config& c) {
     ++seq;
     return m;
   };
+  // One message per Send, moved in (as a server hands over a Ready's messages; an initializer
+  // list would copy it).
+  auto send_one = [&] {
+    std::vector<Message> v;
+    v.push_back(make());
+    a.transport->Send(std::move(v));
+  };
   // Warm-up: one second of traffic.
   const auto warm_end = std::chrono::steady_clock::now() + 1s;
   while (std::chrono::steady_clock::now() < warm_end) {
     sink.WaitWindow(seq, c.window);
-    a.transport->Send({make()});
+    send_one();
   }
-  while (sink.received_.load() < seq) std::this_thread::sleep_for(1ms);
+  while (sink.received_.load() < seq)
+    std::this_thread::sleep_for(1ms);
 
   const uint64_t start_seq = seq;
   const double cpu0 = CpuSeconds();
@@ -158,19 +166,21 @@ nlohmann::json RunRaftkit(const Config& c) {
   const auto end = t0 + std::chrono::duration<double>(c.seconds);
   while (std::chrono::steady_clock::now() < end) {
     sink.WaitWindow(seq, c.window);
-    a.transport->Send({make()});
+    send_one();
   }
-  while (sink.received_.load() < seq &&
-         std::chrono::steady_clock::now() < end + 10s && source.unreachable_.load() == 0) {
+  while (sink.received_.load() < seq && std::chrono::steady_clock::now() < end + 10s &&
+         source.unreachable_.load() == 0) {
     std::this_thread::sleep_for(100us);
   }
-  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const double cpu = CpuSeconds() - cpu0;
   const uint64_t msgs = sink.received_.load() - start_seq;
   if (sink.bad_ || source.unreachable_.load() != 0 || sink.received_.load() != seq) {
-    throw std::runtime_error(fmt::format("lost or reordered appends ({} sent, {} received, {} "
-                                         "unreachable)",
-                                         seq, sink.received_.load(), source.unreachable_.load()));
+    throw std::runtime_error(
+        fmt::format("lost or reordered appends ({} sent, {} received, {} "
+                    "unreachable)",
+                    seq, sink.received_.load(), source.unreachable_.load()));
   }
   const double mps = static_cast<double>(msgs) / elapsed;
   return {{"impl", "raftkit"},
@@ -187,15 +197,15 @@ nlohmann::json RunRaftkit(const Config& c) {
 
 // Runs the Go pair (a separate process, so its CPU is its own) and parses its JSON line.
 nlohmann::json RunGo(const std::string& binary, const Config& c) {
-  const std::string cmd =
-      fmt::format("'{}' --entry-bytes {} --batch {} --seconds {} --window {}", binary,
-                  c.entry_bytes, c.batch, c.seconds, c.window);
+  const std::string cmd = fmt::format("'{}' --entry-bytes {} --batch {} --seconds {} --window {}",
+                                      binary, c.entry_bytes, c.batch, c.seconds, c.window);
   FILE* p = popen(cmd.c_str(), "r");
   if (p == nullptr) throw std::runtime_error("cannot run " + binary);
   std::string out;
   char buf[4096];
   size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
+    out.append(buf, n);
   const int rc = pclose(p);
   if (rc != 0) throw std::runtime_error(fmt::format("{} exited with {}", binary, rc));
   const auto last = out.find_last_of('{');
@@ -211,7 +221,8 @@ int main(int argc, char** argv) {
   std::vector<size_t> batches{1, 64};
   std::string go_binary = RAFTKIT_GO_TRANSPORT_BENCH;
   bool json_only = false;
-  app.add_option("--entry-bytes", base.entry_bytes, "bytes of data per entry")->capture_default_str();
+  app.add_option("--entry-bytes", base.entry_bytes, "bytes of data per entry")
+      ->capture_default_str();
   app.add_option("--batch", batches, "entries per MsgApp (repeatable)")->capture_default_str();
   app.add_option("--seconds", base.seconds, "measured time per run")->capture_default_str();
   app.add_option("--window", base.window, "most unacknowledged messages")->capture_default_str();

@@ -30,6 +30,15 @@ class Bytes {
 
   /// A non-null, empty Bytes (a present protobuf field of length 0).
   static Bytes Empty();
+  /// A Bytes of `part`, which must lie in memory that `owner` keeps alive: no copy, no allocation.
+  /// Decoders use it to let every field of one decoded buffer share that buffer (as Go slices of
+  /// one array do); the whole buffer lives as long as any of them.
+  static Bytes Share(const std::shared_ptr<const char>& owner, std::string_view part) {
+    Bytes b;
+    b.buf_ = std::shared_ptr<const char>(owner, part.data() != nullptr ? part.data() : "");
+    b.size_ = part.size();
+    return b;
+  }
 
   [[nodiscard]] bool is_null() const noexcept { return buf_ == nullptr; }
   [[nodiscard]] size_t size() const noexcept { return size_; }

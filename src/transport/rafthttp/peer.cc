@@ -622,7 +622,6 @@ void Peer::Start() {
   running_ = true;
   msgapp_reader_->Start();
   message_reader_->Start();
-  threads_.emplace_back([this] { Dispatch(&recv_); });
   threads_.emplace_back([this] { Dispatch(&props_); });
   if (ctx_.probe_interval.count() > 0) threads_.emplace_back([this] { Prober(); });
 }
@@ -642,7 +641,6 @@ void Peer::Stop() {
   msgapp_reader_->Stop();
   message_reader_->Stop();
   if (pipeline_) pipeline_->Stop();
-  recv_.Close();
   props_.Close();
   for (auto& t : threads_)
     t.join();
@@ -712,24 +710,27 @@ void Peer::Received(std::vector<raftpb::Message>* msgs) {
     return;
   }
   counters_.received.fetch_add(msgs->size(), std::memory_order_relaxed);
-  // Proposals wait for a leader in Process; they get their own queue so that they never hold up
-  // the rest of the traffic (spec §5.4).
+  // Proposals may wait for a leader in Process: they go to their own queue and thread so that
+  // they never hold up the rest of the traffic (spec §5.4). Everything else is stepped from this
+  // reader's thread: Process returns quickly by contract, and a slow one slows this stream down
+  // (TCP pushes back to the sender) instead of dropping what arrived, as etcd's full receive
+  // queue does.
   size_t dropped = 0;
-  const bool any_prop = std::any_of(msgs->begin(), msgs->end(), [](const raftpb::Message& m) {
-    return m.type == MessageType::MsgProp;
-  });
-  if (!any_prop) {
-    dropped = recv_.PushAll(msgs);
-  } else {
-    std::vector<raftpb::Message> props, rest;
-    for (auto& m : *msgs)
-      (m.type == MessageType::MsgProp ? props : rest).push_back(std::move(m));
-    dropped = recv_.PushAll(&rest) + props_.PushAll(&props);
+  for (auto& m : *msgs) {
+    if (m.type == MessageType::MsgProp) {
+      if (!props_.TryPush(std::move(m))) ++dropped;
+      continue;
+    }
+    const Status st = ctx_.raft->Process(std::move(m));
+    if (!st.ok()) {
+      Log(ctx_).Warnf("rafthttp: failed to process a message from {}: {}", FormatId(id_.value()),
+                      st.ToString());
+    }
   }
   msgs->clear();
   if (dropped > 0) {
     counters_.received_dropped.fetch_add(dropped, std::memory_order_relaxed);
-    Log(ctx_).Debugf("rafthttp: dropped {} messages from {}: the receive queue is full", dropped,
+    Log(ctx_).Debugf("rafthttp: dropped {} proposals from {}: the proposal queue is full", dropped,
                      FormatId(id_.value()));
   }
 }

@@ -240,7 +240,6 @@ class Peer {
   std::unique_ptr<StreamReader> msgapp_reader_;
   std::unique_ptr<StreamReader> message_reader_;
   std::unique_ptr<Pipeline> pipeline_;
-  BoundedQueue<raftpb::Message> recv_{4096, BoundedQueue<raftpb::Message>::Consumers::kOne};
   BoundedQueue<raftpb::Message> props_{4096, BoundedQueue<raftpb::Message>::Consumers::kOne};
 
   mutable std::mutex mu_;
