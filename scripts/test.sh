@@ -74,5 +74,7 @@ echo "core_bench ran"
 RAFTKIT_BENCH_DIR="$ROOT/build" "$ROOT/build/bench/wal_bench" --benchmark_min_time=0.01 \
   --benchmark_filter='bytes:100/batch:16' >/dev/null
 echo "wal_bench ran"
+"$ROOT/build/bench/transport_bench" --seconds 0.5 --batch 64 | tail -3
+echo "transport_bench ran"
 
 printf '\nscripts/test.sh: all stages passed (budget=%s)\n' "$BUDGET"
