@@ -149,7 +149,8 @@ bool Eventually(const std::function<bool()>& pred, std::chrono::milliseconds tim
 // One member: a RecordingRaft, a Transport and the peer listener serving its routes.
 struct Member {
   explicit Member(uint64_t id, uint16_t port = 0,
-                  std::function<void(TransportOptions&)> tweak = nullptr) {
+                  std::function<void(TransportOptions&)> tweak = nullptr,
+                  std::optional<http::TlsServerConfig> tls = std::nullopt) {
     TransportOptions o;
     o.id = NodeId(id);
     o.cluster_id = kCluster;
@@ -159,6 +160,7 @@ struct Member {
     transport = Transport::Create(std::move(o)).value();
     http::ServerOptions so;
     so.port = port;
+    so.tls = std::move(tls);
     server = http::Server::Start(so, transport->Routes()).value();
     transport->OnCriticalError([this](const Status& st) {
       std::lock_guard<std::mutex> g(raft.mu_);
@@ -605,6 +607,35 @@ TEST(TransportTest, RemovingAPeerEndsItsStreamsAndStopsRouting) {
   a.transport->Send({Msg(MessageType::MsgHeartbeat, 1, 2)});
   std::this_thread::sleep_for(200ms);
   EXPECT_TRUE(b.raft.messages().empty());
+}
+
+TEST(TransportTest, MembersTalkOverMutualTls) {
+  http::testing::TempDir dir;
+  const http::testing::TlsFiles files = http::testing::GenerateTlsFiles(dir);
+  const http::TlsServerConfig server_tls{files.server_cert, files.server_key, files.ca_cert,
+                                         /*require_client_cert=*/true};
+  auto client_tls = [&](TransportOptions& o) {
+    o.client_tls = http::TlsClientConfig{files.ca_cert, files.client_cert, files.client_key, true};
+  };
+  Member a(1, 0, client_tls, server_tls), b(2, 0, client_tls, server_tls);
+  ASSERT_EQ(a.url().rfind("https://", 0), 0u);
+  Pair(a, 1, b, 2);
+  a.transport->Send({App(1, 2, 1), Msg(MessageType::MsgHeartbeat, 1, 2)});
+  b.transport->Send({Msg(MessageType::MsgAppResp, 2, 1, 3)});
+  ASSERT_TRUE(b.raft.WaitMessages(2));
+  ASSERT_TRUE(a.raft.WaitMessages(1));
+
+  // A member without a client certificate is refused by the handshake: nothing arrives from it.
+  Member c(
+      3, 0,
+      [&](TransportOptions& o) {
+        o.client_tls = http::TlsClientConfig{files.ca_cert, "", "", true};
+      },
+      server_tls);
+  c.transport->AddPeer(NodeId(2), {b.url()});
+  c.transport->Send({Msg(MessageType::MsgHeartbeat, 3, 2)});
+  ASSERT_TRUE(c.raft.WaitFor([&] { return c.raft.unreachable_[NodeId(2)] > 0; }));
+  EXPECT_EQ(b.raft.messages().size(), 2u);
 }
 
 TEST(TransportTest, UpdatePeerMovesTrafficToTheNewUrl) {
