@@ -638,6 +638,27 @@ TEST(TransportTest, MembersTalkOverMutualTls) {
   EXPECT_EQ(b.raft.messages().size(), 2u);
 }
 
+TEST(TransportTest, ADeadUrlIsLeftForThePeersNextUrl) {
+  Member a(1), b(2);
+  // Port 1 refuses connections: the first pipeline POST or stream dial through it fails and the
+  // picker moves to b's real URL, where everything then goes.
+  a.transport->AddPeer(NodeId(2), {"http://127.0.0.1:1", b.url()});
+  b.transport->AddPeer(NodeId(1), {a.url()});
+  a.transport->Send({Msg(MessageType::MsgHeartbeat, 1, 2, 1)});
+  // a's readers dial b through the picker: they end up on the URL that works.
+  ASSERT_TRUE(Eventually([&] { return a.transport->StreamReading(NodeId(2), "message"); }));
+  auto stats = nlohmann::json::parse(a.transport->StatsJson());
+  EXPECT_THAT(stats["peers"][0]["last_failure"].get<std::string>(), HasSubstr("127.0.0.1:1"))
+      << stats.dump();
+  a.transport->Send({Msg(MessageType::MsgHeartbeat, 1, 2, 2)});
+  ASSERT_TRUE(Eventually([&] {
+    for (const auto& m : b.raft.messages()) {
+      if (m.index == Index(2)) return true;
+    }
+    return false;
+  }));
+}
+
 TEST(TransportTest, UpdatePeerMovesTrafficToTheNewUrl) {
   Member a(1), b(2);
   a.transport->AddPeer(NodeId(2), {"http://127.0.0.1:1"});
