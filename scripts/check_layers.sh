@@ -19,6 +19,7 @@ declare -A ALLOWED=(
   [storage]="raftkit/util/ raftkit/raftpb/ raftkit/core/ raftkit/storage/ storage/"
   [transport/http]="raftkit/util/ raftkit/transport/http/ transport/http/"
   [transport/rafthttp]="raftkit/util/ raftkit/raftpb/ raftkit/transport/http/ raftkit/transport/rafthttp/ transport/http/ transport/rafthttp/"
+  [server]="raftkit/util/ raftkit/raftpb/ raftkit/core/ raftkit/storage/ raftkit/transport/http/ raftkit/transport/rafthttp/ raftkit/server/ server/"
 )
 
 violations=0
@@ -55,6 +56,7 @@ check storage/snap include/raftkit/storage/snap/*.h src/storage/snap/*
 check storage include/raftkit/storage/*.h src/storage/*.cc src/storage/*.h
 check transport/http include/raftkit/transport/http/*.h src/transport/http/*
 check transport/rafthttp include/raftkit/transport/rafthttp/*.h src/transport/rafthttp/*
+check server include/raftkit/server/*.h src/server/*
 
 if [ $violations -ne 0 ]; then
   echo "check_layers: $violations violation(s)"

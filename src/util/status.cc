@@ -32,6 +32,14 @@ std::string_view ErrorCodeName(ErrorCode code) noexcept {
       return "IoError";
     case ErrorCode::kInternal:
       return "Internal";
+    case ErrorCode::kNotLeader:
+      return "NotLeader";
+    case ErrorCode::kTimeout:
+      return "Timeout";
+    case ErrorCode::kStopped:
+      return "Stopped";
+    case ErrorCode::kOverloaded:
+      return "Overloaded";
   }
   return "Unknown";
 }

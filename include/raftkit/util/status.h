@@ -30,6 +30,11 @@ enum class ErrorCode {
   kAlreadyExists,
   kIoError,
   kInternal,
+  // --- server (what a proposal or read can come back with) ---
+  kNotLeader,   ///< no leader is known (or the request must go to the leader)
+  kTimeout,     ///< not answered within the request timeout
+  kStopped,     ///< the server stopped (or was removed) before answering
+  kOverloaded,  ///< too many requests pending; retry later
 };
 
 /// The etcd-style name of a code, e.g. "ProposalDropped".

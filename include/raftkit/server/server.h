@@ -1,0 +1,172 @@
+// Server: a Raft member as an application embeds it (the goraft-style API on top of the core).
+//
+// A Server owns one RawNode, a DiskStorage (its data directory), a rafthttp Transport with its
+// peer listener, the tick timer and the Ready loop (docs/ready_loop.md), and an applier thread that
+// hands committed commands to the application's StateMachine in log order. The application
+// proposes commands (Propose, or Do with commands registered by name) and gets back, through a
+// future, what its StateMachine returned for them once they are committed and applied on this
+// member.
+//
+// Threads: the Ready loop (owns the RawNode and the storage's write side), the applier (calls the
+// StateMachine), the transport's threads (hand received messages to the Ready loop). Every public
+// method is thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "raftkit/core/types.h"
+#include "raftkit/transport/http/tls.h"
+#include "raftkit/transport/rafthttp/transport.h"
+#include "raftkit/util/ids.h"
+#include "raftkit/util/logger.h"
+#include "raftkit/util/status.h"
+
+namespace prometheus {
+class Registry;
+}
+
+namespace raftkit::server {
+
+/// The application's replicated state. Called on the applier thread only, one call at a time.
+class StateMachine {
+ public:
+  virtual ~StateMachine() = default;
+  /// Applies the committed command `data` at `index` and returns its result (handed to the
+  /// proposer's future on the member that proposed it). An error is a result too: it fails that
+  /// proposal's future but the log moves on (every member gets the same error).
+  virtual Result<std::string> Apply(Index index, std::string_view data) = 0;
+  /// The whole state, as of the last applied command.
+  virtual Result<std::string> Snapshot() = 0;
+  /// Replaces the whole state by one produced by Snapshot() (on this or another member).
+  virtual Status Restore(std::string_view snapshot) = 0;
+};
+
+/// A member of the cluster as the server knows it.
+struct Member {
+  NodeId id;
+  std::vector<std::string> peer_urls;
+  bool learner = false;
+};
+
+struct ServerOptions {
+  NodeId id;
+  uint64_t cluster_id = 0x1000;
+  std::string data_dir;
+  /// Where this member serves its peers (rafthttp): host and port of the listener.
+  std::string peer_listen_address = "127.0.0.1";
+  uint16_t peer_listen_port = 0;
+  /// This member's advertised peer URLs (sent to peers); default: http://<listen address>:<port>.
+  std::vector<std::string> advertise_peer_urls;
+  /// The initial members (including this one) for a new data directory, unless `join`.
+  std::vector<Member> initial_members;
+  /// A new member joining a running cluster: it starts empty and learns everything from the
+  /// leader (the members must have added it first).
+  bool join = false;
+
+  /// Timing (defaults suit a LAN): a tick every `heartbeat_interval`, an election after
+  /// `election_timeout` without a leader (rounded to ticks).
+  std::chrono::milliseconds heartbeat_interval{100};
+  std::chrono::milliseconds election_timeout{1000};
+  /// A proposal or read not answered within this fails with kTimeout.
+  std::chrono::milliseconds request_timeout{5000};
+  /// Proposals accepted but not yet applied; beyond it Propose fails at once with kOverloaded.
+  size_t max_pending_proposals = 8192;
+  /// A snapshot every this many applied entries (0: never); this many entries stay in the log
+  /// behind it for slow followers.
+  uint64_t snapshot_count = 10000;
+  uint64_t snapshot_catchup_entries = 5000;
+
+  StateMachine* state_machine = nullptr;  ///< required; must outlive the server
+  rafthttp::SnapshotMode snapshot_mode = rafthttp::SnapshotMode::kSnapshotEndpoint;
+  std::optional<http::TlsServerConfig> peer_tls;
+  std::optional<http::TlsClientConfig> peer_client_tls;
+  std::shared_ptr<prometheus::Registry> metrics;
+  Logger* logger = nullptr;
+};
+
+/// What a server looks like now.
+struct ServerStatus {
+  NodeId id;
+  NodeId leader;
+  raft::StateType state = raft::StateType::kFollower;
+  Term term;
+  NodeId voted_for;
+  Index commit_index;
+  Index applied_index;
+  std::vector<Member> members;
+};
+
+/// Events (the seed's names): state and leader changes, term changes, commits (applied
+/// entries), members added and removed.
+enum class EventType {
+  kStateChange,
+  kLeaderChange,
+  kTermChange,
+  kCommit,
+  kAddPeer,
+  kRemovePeer,
+};
+struct Event {
+  EventType type;
+  uint64_t value = 0;       ///< new state (StateType), leader id, term, applied index, member id
+  uint64_t prev_value = 0;  ///< the value before, where it has one
+};
+using EventListener = std::function<void(const Event&)>;
+
+class Server {
+ public:
+  /// Opens (or creates) the data directory, restores the state machine from the newest snapshot,
+  /// starts the peer listener, the transport and the loops. Errors: kInvalidArgument (options),
+  /// kAlreadyExists (the directory is in use), kCorruption, kIoError.
+  static Result<std::unique_ptr<Server>> Start(ServerOptions options);
+  ~Server();  ///< Stop()s.
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  /// Stops the loops, the transport and the listener, fails pending requests with kStopped, and
+  /// closes the storage. Idempotent.
+  void Stop();
+
+  /// Proposes `data`; the future holds the StateMachine's result for it once applied here, or an
+  /// error: kNotLeader (no leader known: `LeaderHint` says more), kTimeout, kStopped,
+  /// kOverloaded, kProposalDropped.
+  std::future<Result<std::string>> Propose(std::string data);
+  /// Propose and wait.
+  Result<std::string> ProposeAndWait(std::string data);
+
+  /// Waits until this member's state reflects every write committed before the call (ReadIndex,
+  /// then the applied index catching up); then reads of the state machine are linearizable.
+  /// Errors: kNotLeader (no leader), kTimeout, kStopped.
+  Status LinearizableRead();
+
+  /// Membership through ConfChangeV2; each returns once the change is applied here.
+  Status AddMember(const Member& member);
+  Status PromoteMember(NodeId id);
+  Status RemoveMember(NodeId id);
+  Status TransferLeadership(NodeId to, std::chrono::milliseconds timeout);
+
+  [[nodiscard]] ServerStatus GetStatus() const;
+  [[nodiscard]] NodeId Leader() const;
+  [[nodiscard]] bool IsLeader() const;
+  [[nodiscard]] std::string PeerUrl() const;  ///< the peer listener's URL
+  [[nodiscard]] std::string TransportStats() const;
+
+  void AddListener(EventListener listener);
+
+  struct Impl;
+
+ private:
+  explicit Server(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace raftkit::server

@@ -1,0 +1,321 @@
+// The Server end to end: three (or four) members in one process, each with its own data
+// directory, peer listener on 127.0.0.1 and rafthttp Transport — proposals and their results,
+// linearizable reads, restart from the data directory, automatic snapshots and a new member caught
+// up by one, membership changes, leadership transfer, overload and no-quorum errors.
+#include "raftkit/server/server.h"
+
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace raftkit::server {
+namespace {
+
+using namespace std::chrono_literals;
+
+// "key=value" sets key and returns its previous value; "?key" returns the value.
+class KvMachine final : public StateMachine {
+ public:
+  Result<std::string> Apply(Index index, std::string_view data) override {
+    std::lock_guard<std::mutex> g(mu_);
+    last_index_ = index.value();
+    ++applied_;
+    if (!data.empty() && data[0] == '?') {
+      auto it = kv_.find(std::string(data.substr(1)));
+      return it == kv_.end() ? std::string() : it->second;
+    }
+    const auto eq = data.find('=');
+    if (eq == std::string_view::npos) return Status(ErrorCode::kInvalidArgument, "bad command");
+    std::string& v = kv_[std::string(data.substr(0, eq))];
+    std::string prev = std::move(v);
+    v = std::string(data.substr(eq + 1));
+    return prev;
+  }
+  Result<std::string> Snapshot() override {
+    std::lock_guard<std::mutex> g(mu_);
+    std::string out;
+    for (const auto& [k, v] : kv_)
+      out += k + "=" + v + "\n";
+    return out;
+  }
+  Status Restore(std::string_view s) override {
+    std::lock_guard<std::mutex> g(mu_);
+    kv_.clear();
+    ++restores_;
+    while (!s.empty()) {
+      const auto nl = s.find('\n');
+      const std::string_view line = s.substr(0, nl);
+      const auto eq = line.find('=');
+      kv_[std::string(line.substr(0, eq))] = std::string(line.substr(eq + 1));
+      s.remove_prefix(nl == std::string_view::npos ? s.size() : nl + 1);
+    }
+    return Status::Ok();
+  }
+  std::string Get(const std::string& k) {
+    std::lock_guard<std::mutex> g(mu_);
+    auto it = kv_.find(k);
+    return it == kv_.end() ? "" : it->second;
+  }
+  size_t size() {
+    std::lock_guard<std::mutex> g(mu_);
+    return kv_.size();
+  }
+  int restores() {
+    std::lock_guard<std::mutex> g(mu_);
+    return restores_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::string> kv_;
+  uint64_t last_index_ = 0;
+  uint64_t applied_ = 0;
+  int restores_ = 0;
+};
+
+uint16_t FreePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+bool Eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout = 15s) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return pred();
+}
+
+class Cluster {
+ public:
+  explicit Cluster(int n, uint64_t snapshot_count = 10000) : snapshot_count_(snapshot_count) {
+    root_ = std::filesystem::temp_directory_path() /
+            ("raftkit-server-test-" + std::to_string(getpid()) + "-" + std::to_string(counter_++));
+    std::filesystem::create_directories(root_);
+    for (int i = 1; i <= n; ++i) {
+      const uint16_t port = FreePort();
+      members_.push_back(
+          {NodeId(static_cast<uint64_t>(i)), {"http://127.0.0.1:" + std::to_string(port)}, false});
+      ports_[static_cast<uint64_t>(i)] = port;
+    }
+    for (int i = 1; i <= n; ++i)
+      StartMember(static_cast<uint64_t>(i), false);
+  }
+  ~Cluster() {
+    for (auto& [id, s] : servers_)
+      s.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(root_, ec);
+  }
+
+  void StartMember(uint64_t id, bool join) {
+    if (machines_.count(id) == 0) machines_[id] = std::make_unique<KvMachine>();
+    ServerOptions o;
+    o.id = NodeId(id);
+    o.data_dir = (root_ / ("n" + std::to_string(id))).string();
+    o.peer_listen_port = ports_[id];
+    o.advertise_peer_urls = {"http://127.0.0.1:" + std::to_string(ports_[id])};
+    o.initial_members = members_;
+    o.join = join;
+    o.heartbeat_interval = 20ms;
+    o.election_timeout = 200ms;
+    o.request_timeout = 3s;
+    o.snapshot_count = snapshot_count_;
+    o.snapshot_catchup_entries = snapshot_count_ / 2;
+    o.state_machine = machines_[id].get();
+    // RAFTKIT_TEST_LOG=1 shows the members' logs.
+    static StderrLogger log(LogLevel::kDebug);
+    if (std::getenv("RAFTKIT_TEST_LOG") != nullptr) o.logger = &log;
+    auto s = Server::Start(std::move(o));
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    servers_[id] = std::move(s).value();
+  }
+  void StopMember(uint64_t id) { servers_[id].reset(); }
+  Member NewMember(uint64_t id) {
+    ports_[id] = FreePort();
+    Member m{NodeId(id), {"http://127.0.0.1:" + std::to_string(ports_[id])}, false};
+    members_.push_back(m);
+    return m;
+  }
+
+  Server* Leader() {
+    Server* found = nullptr;
+    Eventually([&] {
+      for (auto& [id, s] : servers_) {
+        if (s && s->IsLeader()) {
+          found = s.get();
+          return true;
+        }
+      }
+      return false;
+    });
+    return found;
+  }
+  Server* Follower() {
+    Server* l = Leader();
+    for (auto& [id, s] : servers_) {
+      if (s && s.get() != l) return s.get();
+    }
+    return nullptr;
+  }
+  Server& server(uint64_t id) { return *servers_[id]; }
+  KvMachine& machine(uint64_t id) { return *machines_[id]; }
+  [[nodiscard]] std::vector<uint64_t> ids() const {
+    std::vector<uint64_t> out;
+    for (const auto& [id, s] : servers_) {
+      if (s) out.push_back(id);
+    }
+    return out;
+  }
+
+ private:
+  static inline std::atomic<int> counter_{0};
+  uint64_t snapshot_count_;
+  std::filesystem::path root_;
+  std::vector<Member> members_;
+  std::map<uint64_t, uint16_t> ports_;
+  std::map<uint64_t, std::unique_ptr<KvMachine>> machines_;
+  std::map<uint64_t, std::unique_ptr<Server>> servers_;
+};
+
+TEST(ServerTest, AProposalReturnsTheStateMachinesResultAndReachesEveryMember) {
+  Cluster c(3);
+  Server* leader = c.Leader();
+  ASSERT_NE(leader, nullptr);
+  auto r1 = leader->ProposeAndWait("a=1");
+  ASSERT_TRUE(r1.ok()) << r1.status().ToString();
+  EXPECT_EQ(r1.value(), "");
+  auto r2 = leader->ProposeAndWait("a=2");
+  ASSERT_TRUE(r2.ok());
+  EXPECT_EQ(r2.value(), "1");
+  for (uint64_t id : c.ids()) {
+    EXPECT_TRUE(Eventually([&] { return c.machine(id).Get("a") == "2"; })) << id;
+  }
+  // A follower forwards proposals to the leader and still gets the result.
+  auto r3 = c.Follower()->ProposeAndWait("b=x");
+  ASSERT_TRUE(r3.ok()) << r3.status().ToString();
+  // The state machine's error is the proposal's error.
+  auto bad = leader->ProposeAndWait("no-equals-sign");
+  EXPECT_EQ(bad.status().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST(ServerTest, ManyConcurrentProposalsAllComplete) {
+  Cluster c(3);
+  Server* leader = c.Leader();
+  ASSERT_NE(leader, nullptr);
+  std::vector<std::future<Result<std::string>>> fs;
+  for (int i = 0; i < 2000; ++i)
+    fs.push_back(leader->Propose("k" + std::to_string(i) + "=v"));
+  for (auto& f : fs) {
+    auto r = f.get();
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+  }
+  for (uint64_t id : c.ids()) {
+    EXPECT_TRUE(Eventually([&] { return c.machine(id).size() == 2000; })) << id;
+  }
+}
+
+TEST(ServerTest, ALinearizableReadOnAFollowerSeesEveryEarlierWrite) {
+  Cluster c(3);
+  Server* leader = c.Leader();
+  ASSERT_NE(leader, nullptr);
+  Server* follower = c.Follower();
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(leader->ProposeAndWait("x=" + std::to_string(i)).ok());
+    ASSERT_TRUE(follower->LinearizableRead().ok());
+    const uint64_t fid = follower->GetStatus().id.value();
+    ASSERT_EQ(c.machine(fid).Get("x"), std::to_string(i));
+  }
+}
+
+TEST(ServerTest, AMemberRestartsFromItsDataDirectory) {
+  Cluster c(3);
+  Server* leader = c.Leader();
+  ASSERT_NE(leader, nullptr);
+  for (int i = 0; i < 20; ++i)
+    ASSERT_TRUE(leader->ProposeAndWait("r=" + std::to_string(i)).ok());
+  const uint64_t fid = c.Follower()->GetStatus().id.value();
+  ASSERT_TRUE(Eventually([&] { return c.machine(fid).Get("r") == "19"; }));
+  c.StopMember(fid);
+  ASSERT_TRUE(c.Leader()->ProposeAndWait("r=20").ok());
+  c.StartMember(fid, false);
+  EXPECT_TRUE(Eventually([&] { return c.machine(fid).Get("r") == "20"; }));
+}
+
+TEST(ServerTest, SnapshotsCompactTheLogAndCatchUpANewMember) {
+  Cluster c(3, /*snapshot_count=*/100);
+  Server* leader = c.Leader();
+  ASSERT_NE(leader, nullptr);
+  for (int i = 0; i < 400; ++i) {
+    ASSERT_TRUE(leader->ProposeAndWait("s" + std::to_string(i) + "=v").ok());
+  }
+  const Member m = c.NewMember(4);
+  ASSERT_TRUE(c.Leader()->AddMember(m).ok());
+  c.StartMember(4, /*join=*/true);
+  EXPECT_TRUE(Eventually([&] { return c.machine(4).size() == 400; })) << c.machine(4).size();
+  EXPECT_GE(c.machine(4).restores(), 1) << "caught up by a snapshot";
+  ASSERT_TRUE(c.Leader()->ProposeAndWait("after=1").ok());
+  EXPECT_TRUE(Eventually([&] { return c.machine(4).Get("after") == "1"; }));
+  EXPECT_EQ(c.server(4).GetStatus().members.size(), 4u);
+}
+
+TEST(ServerTest, LeadershipMovesOnRequestAndALeaderCanBeRemoved) {
+  Cluster c(3);
+  Server* leader = c.Leader();
+  ASSERT_NE(leader, nullptr);
+  const NodeId target = c.Follower()->GetStatus().id;
+  ASSERT_TRUE(leader->TransferLeadership(target, 5s).ok());
+  Server& next = c.server(target.value());
+  EXPECT_TRUE(Eventually([&] { return next.IsLeader(); }));
+  ASSERT_TRUE(next.RemoveMember(target).ok());
+  Server* after = nullptr;
+  ASSERT_TRUE(Eventually([&] {
+    for (uint64_t id : c.ids()) {
+      if (id != target.value() && c.server(id).IsLeader()) after = &c.server(id);
+    }
+    return after != nullptr;
+  }));
+  ASSERT_TRUE(after->ProposeAndWait("z=1").ok());
+  EXPECT_EQ(after->GetStatus().members.size(), 2u);
+}
+
+TEST(ServerTest, WithoutAQuorumRequestsFailInsteadOfHanging) {
+  Cluster c(3);
+  Server* leader = c.Leader();
+  ASSERT_NE(leader, nullptr);
+  const uint64_t lid = leader->GetStatus().id.value();
+  for (uint64_t id : c.ids()) {
+    if (id != lid) c.StopMember(id);
+  }
+  auto r = c.server(lid).ProposeAndWait("q=1");
+  EXPECT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().code() == ErrorCode::kTimeout ||
+              r.status().code() == ErrorCode::kNotLeader)
+      << r.status().ToString();
+  const Status read = c.server(lid).LinearizableRead();
+  EXPECT_FALSE(read.ok());
+}
+
+}  // namespace
+}  // namespace raftkit::server
