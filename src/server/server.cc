@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <set>
 #include <thread>
 #include <unordered_map>
 #include <utility>
@@ -169,7 +170,12 @@ struct Server::Impl final : public rafthttp::RaftNode {
   raft::SoftState soft;
   raftpb::HardState hard;
   std::map<NodeId, Member> members;
+  std::set<NodeId> removed_ids;
   std::atomic<uint64_t> applied{0};
+  // Set when this member was removed from the cluster (by a committed change, or a peer's word);
+  // the Ready loop then stops after a grace period that lets the others learn of the commit.
+  std::optional<Clock::time_point> removed_at;
+  std::atomic<bool> removed{false};
   std::vector<EventListener> listeners;
 
   // --- the applier ---
@@ -183,6 +189,7 @@ struct Server::Impl final : public rafthttp::RaftNode {
   std::deque<ApplyBatch> apply_queue;
   std::multimap<Index, std::shared_ptr<ReadRequest>> reads_waiting_apply;  // applier only
   uint64_t last_snapshot_index = 0;                                        // applier only
+  bool force_snapshot = false;                                             // applier only
   bool apply_stopping = false;
 
   std::thread raft_thread;
@@ -227,7 +234,10 @@ struct Server::Impl final : public rafthttp::RaftNode {
     m.snapshot.data = Bytes(std::move(all));
     return Process(std::move(m));
   }
-  bool IsIdRemoved(NodeId) override { return false; }
+  bool IsIdRemoved(NodeId id) override {
+    std::lock_guard<std::mutex> g(status_mu);
+    return removed_ids.count(id) > 0;
+  }
   void ReportUnreachable(NodeId id) override {
     Post([this, id] { node->ReportUnreachable(id); });
   }
@@ -312,7 +322,29 @@ struct Server::Impl final : public rafthttp::RaftNode {
       while (node->HasReady()) {
         if (!HandleReady(node->GetReady())) return;
       }
+      if (removed_at && Clock::now() >= *removed_at + 5 * opts.heartbeat_interval) {
+        Log().Warnf("server {}: this member was removed from the cluster; stopping",
+                    opts.id.value());
+        removed = true;
+        FailAllPending(Status(ErrorCode::kStopped, "this member was removed from the cluster"));
+        return;
+      }
     }
+  }
+
+  void FailAllPending(const Status& why) {
+    std::unordered_map<uint64_t, Waiter> ws;
+    {
+      std::lock_guard<std::mutex> g(waiters_mu);
+      ws.swap(waiters);
+    }
+    for (auto& [id, w] : ws)
+      w.done.set_value(why);
+    for (auto& [ctx, v] : reads_by_ctx) {
+      for (auto& r : v)
+        r->done.set_value(why);
+    }
+    reads_by_ctx.clear();
   }
 
   void ProposeBatch(std::vector<std::pair<uint64_t, std::string>>* props) {
@@ -548,6 +580,11 @@ struct Server::Impl final : public rafthttp::RaftNode {
         }
         case raftpb::ConfChangeType::ConfChangeRemoveNode:
           next.erase(ch.node_id);
+          {
+            std::lock_guard<std::mutex> g(status_mu);
+            removed_ids.insert(ch.node_id);
+          }
+          if (ch.node_id == opts.id && !removed_at) removed_at = Clock::now();
           Emit(EventType::kRemovePeer, ch.node_id.value(), 0);
           break;
         case raftpb::ConfChangeType::ConfChangeUpdateNode:
@@ -595,6 +632,9 @@ struct Server::Impl final : public rafthttp::RaftNode {
         } else {
           auto ctx = nlohmann::json::parse(ConfChangeContext(e), nullptr, false);
           applied = e.index.value();
+          // A member added to a compacted log can only be brought up by a snapshot that already
+          // lists it (docs/ready_loop.md): take one right after any membership change.
+          force_snapshot = true;
           if (ctx.is_object() && ctx.contains("request")) {
             Complete(ctx["request"].get<uint64_t>(), std::string());
           }
@@ -626,7 +666,9 @@ struct Server::Impl final : public rafthttp::RaftNode {
   // applies) is recorded and the log compacted by the Ready loop, which owns the storage.
   void MaybeSnapshot() {
     const uint64_t at = applied.load();
-    if (opts.snapshot_count == 0 || at < last_snapshot_index + opts.snapshot_count) return;
+    if (opts.snapshot_count == 0 || at <= last_snapshot_index) return;
+    if (!force_snapshot && at < last_snapshot_index + opts.snapshot_count) return;
+    force_snapshot = false;
     auto sm = opts.state_machine->Snapshot();
     if (!sm.ok()) {
       Log().Errorf("server {}: state machine snapshot failed: {}", opts.id.value(),
@@ -749,6 +791,13 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   if (!ps.ok()) return ps.status();
   s.peer_server = std::move(ps).value();
   s.peer_url = s.peer_server->url();
+  // A peer saying we were removed (410 to a stream dial, 403 to a POST) ends this member too.
+  s.transport->OnCriticalError([&s](const Status& why) {
+    s.Log().Errorf("server {}: {}", s.opts.id.value(), why.message());
+    s.Post([&s] {
+      if (!s.removed_at) s.removed_at = Clock::now();
+    });
+  });
   RAFTKIT_RETURN_IF_ERROR(s.transport->Start());
 
   // Peers: from the snapshot's member table, else the initial members.
@@ -833,7 +882,7 @@ void Server::Stop() {
 
 std::future<Result<std::string>> Server::Propose(std::string data) {
   Impl& s = *impl_;
-  if (s.stopped) {
+  if (s.stopped || s.removed) {
     std::promise<Result<std::string>> p;
     p.set_value(Status(ErrorCode::kStopped, "server stopped"));
     return p.get_future();
@@ -860,7 +909,7 @@ Result<std::string> Server::ProposeAndWait(std::string data) {
 
 Status Server::LinearizableRead() {
   Impl& s = *impl_;
-  if (s.stopped) return Status(ErrorCode::kStopped, "server stopped");
+  if (s.stopped || s.removed) return Status(ErrorCode::kStopped, "server stopped");
   auto r = std::make_shared<Impl::ReadRequest>();
   r->deadline = Clock::now() + s.opts.request_timeout;
   auto f = r->done.get_future();

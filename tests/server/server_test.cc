@@ -298,6 +298,9 @@ TEST(ServerTest, LeadershipMovesOnRequestAndALeaderCanBeRemoved) {
   }));
   ASSERT_TRUE(after->ProposeAndWait("z=1").ok());
   EXPECT_EQ(after->GetStatus().members.size(), 2u);
+  // The removed member stops serving: its requests fail with kStopped.
+  EXPECT_TRUE(Eventually(
+      [&] { return next.ProposeAndWait("late=1").status().code() == ErrorCode::kStopped; }));
 }
 
 TEST(ServerTest, WithoutAQuorumRequestsFailInsteadOfHanging) {
