@@ -1,0 +1,223 @@
+#include "http_api.h"
+
+#include <map>
+#include <string>
+#include <string_view>
+
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+#include <nlohmann/json.hpp>
+
+namespace raftkit::kv {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::string_view kKeyPrefix = "/v1/kv/";
+
+std::map<std::string, std::string> ParseQuery(std::string_view target) {
+  std::map<std::string, std::string> out;
+  const auto q = target.find('?');
+  if (q == std::string_view::npos) return out;
+  std::string_view rest = target.substr(q + 1);
+  while (!rest.empty()) {
+    const auto amp = rest.find('&');
+    const std::string_view pair = rest.substr(0, amp);
+    const auto eq = pair.find('=');
+    auto k = PercentDecode(pair.substr(0, eq));
+    auto v = PercentDecode(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
+    if (k && v) out[*k] = *v;
+    rest.remove_prefix(amp == std::string_view::npos ? rest.size() : amp + 1);
+  }
+  return out;
+}
+
+http::Response Json(int status, const json& body) {
+  return http::Response{status,
+                        {{"Content-Type", "application/json"}},
+                        body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n"};
+}
+
+http::Response Error(int status, std::string_view reason, server::Server* s = nullptr) {
+  json j{{"error", reason}};
+  if (s != nullptr) {
+    const auto st = s->GetStatus();
+    if (st.leader != kNoNode) {
+      j["leader"] = st.leader.value();
+      for (const auto& m : st.members) {
+        if (m.id == st.leader && !m.peer_urls.empty()) j["leader_peer_url"] = m.peer_urls.front();
+      }
+    }
+  }
+  return Json(status, j);
+}
+
+// The answer to a failed request, by its error code.
+http::Response FromStatus(const Status& st, server::Server& s) {
+  switch (st.code()) {
+    case ErrorCode::kInvalidArgument:
+      return Error(400, st.message());
+    case ErrorCode::kOverloaded:
+      return Error(429, st.message());
+    case ErrorCode::kNotLeader:
+    case ErrorCode::kTimeout:
+    case ErrorCode::kProposalDropped:
+      return Error(503, st.message(), &s);
+    case ErrorCode::kStopped:
+      return Error(503, st.message());
+    default:
+      return Error(500, st.ToString());
+  }
+}
+
+void HandleKey(server::Server& s, KvStore& store, http::ServerRequest& req,
+               http::ResponseWriter& w) {
+  const std::string_view path = req.path;
+  auto key = PercentDecode(path.substr(kKeyPrefix.size()));
+  if (!key || key->empty()) {
+    (void)w.Respond(Error(400, "bad key"));
+    return;
+  }
+  const auto query = ParseQuery(req.target);
+  if (req.method == "GET") {
+    const auto ser = query.find("serializable");
+    if (ser == query.end() || ser->second != "true") {
+      const Status st = s.LinearizableRead();
+      if (!st.ok()) {
+        (void)w.Respond(FromStatus(st, s));
+        return;
+      }
+    }
+    auto v = store.Get(*key);
+    if (!v) {
+      (void)w.Respond(Error(404, "key not found"));
+      return;
+    }
+    (void)w.Respond(http::Response{200, {{"Content-Type", "application/octet-stream"}}, *v});
+    return;
+  }
+  std::string cmd;
+  if (req.method == "PUT") {
+    std::optional<std::string> expect;
+    if (auto e = query.find("expect"); e != query.end()) expect = e->second;
+    cmd = KvStore::PutCommand(*key, req.body, expect);
+  } else if (req.method == "DELETE") {
+    cmd = KvStore::DeleteCommand(*key);
+  } else {
+    (void)w.Respond(Error(405, "method not allowed"));
+    return;
+  }
+  auto r = s.ProposeAndWait(std::move(cmd));
+  if (!r.ok()) {
+    (void)w.Respond(FromStatus(r.status(), s));
+    return;
+  }
+  auto outcome = KvStore::ParseResult(r.value());
+  if (!outcome.ok()) {
+    (void)w.Respond(Error(500, outcome.status().message()));
+    return;
+  }
+  if (!outcome.value().ok) {
+    json j{{"error", "compare failed"}};
+    j["current"] = outcome.value().value ? json(*outcome.value().value) : json();
+    (void)w.Respond(Json(412, j));
+    return;
+  }
+  (void)w.Respond(http::Response{204, {}, ""});
+}
+
+}  // namespace
+
+std::optional<std::string> PercentDecode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out.push_back(s[i]);
+      continue;
+    }
+    if (i + 2 >= s.size()) return std::nullopt;
+    const int hi = hex(s[i + 1]), lo = hex(s[i + 2]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out.push_back(static_cast<char>(hi * 16 + lo));
+    i += 2;
+  }
+  return out;
+}
+
+std::vector<http::Route> MakeRoutes(server::Server& s, KvStore& store, ApiOptions options) {
+  std::vector<http::Route> routes;
+  routes.push_back({std::string(kKeyPrefix), false, http::BodyMode::kBuffered,
+                    options.max_value_bytes,
+                    [&s, &store](http::ServerRequest& req, http::ResponseWriter& w) {
+                      HandleKey(s, store, req, w);
+                    }});
+  routes.push_back({"/v1/kv", true, http::BodyMode::kBuffered, 4096,
+                    [&s, &store](http::ServerRequest& req, http::ResponseWriter& w) {
+                      const auto q = ParseQuery(req.target);
+                      size_t limit = 1000;
+                      if (auto l = q.find("limit"); l != q.end()) {
+                        limit = static_cast<size_t>(std::strtoull(l->second.c_str(), nullptr, 10));
+                      }
+                      const std::string prefix = q.count("prefix") ? q.at("prefix") : "";
+                      if (!q.count("serializable") || q.at("serializable") != "true") {
+                        const Status st = s.LinearizableRead();
+                        if (!st.ok()) {
+                          (void)w.Respond(FromStatus(st, s));
+                          return;
+                        }
+                      }
+                      json j = json::array();
+                      for (auto& [k, v] : store.List(prefix, limit)) {
+                        j.push_back({{"key", k}, {"value", v}});
+                      }
+                      (void)w.Respond(Json(200, j));
+                    }});
+  routes.push_back({"/v1/cluster", true, http::BodyMode::kBuffered, 4096,
+                    [&s](http::ServerRequest&, http::ResponseWriter& w) {
+                      const auto st = s.GetStatus();
+                      json members = json::array();
+                      for (const auto& m : st.members) {
+                        members.push_back({{"id", m.id.value()},
+                                           {"peer_urls", m.peer_urls},
+                                           {"learner", m.learner}});
+                      }
+                      (void)w.Respond(Json(200, {{"id", st.id.value()},
+                                                 {"leader", st.leader.value()},
+                                                 {"term", st.term.value()},
+                                                 {"commit", st.commit_index.value()},
+                                                 {"applied", st.applied_index.value()},
+                                                 {"members", members}}));
+                    }});
+  routes.push_back(
+      {"/health", true, http::BodyMode::kBuffered, 4096,
+       [&s](http::ServerRequest&, http::ResponseWriter& w) {
+         const auto st = s.GetStatus();
+         const bool healthy =
+             st.leader != kNoNode && st.applied_index.value() >= st.commit_index.value();
+         (void)w.Respond(Json(healthy ? 200 : 503, {{"health", healthy},
+                                                    {"leader", st.leader.value()},
+                                                    {"applied", st.applied_index.value()},
+                                                    {"commit", st.commit_index.value()}}));
+       }});
+  if (options.metrics) {
+    auto registry = options.metrics;
+    routes.push_back({"/metrics", true, http::BodyMode::kBuffered, 4096,
+                      [registry](http::ServerRequest&, http::ResponseWriter& w) {
+                        prometheus::TextSerializer ser;
+                        (void)w.Respond(
+                            http::Response{200,
+                                           {{"Content-Type", "text/plain; version=0.0.4"}},
+                                           ser.Serialize(registry->Collect())});
+                      }});
+  }
+  return routes;
+}
+
+}  // namespace raftkit::kv

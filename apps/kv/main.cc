@@ -1,0 +1,138 @@
+// raftkit-kv: a replicated key-value service. Flags are raftexample's (so it can stand in for a
+// raftexample node's command line) plus native ones; `raftkit-kv --help` lists them.
+//
+//   raftkit-kv --id 1 --port 12380
+//              --cluster http://127.0.0.1:12379,http://127.0.0.1:22379,http://127.0.0.1:32379
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <prometheus/registry.h>
+#include <CLI/CLI.hpp>
+
+#include "http_api.h"
+#include "kv_store.h"
+#include "raftkit/server/server.h"
+#include "raftkit/transport/http/message.h"
+#include "raftkit/transport/http/server.h"
+#include "raftkit/util/logger.h"
+
+namespace {
+
+std::vector<std::string> Split(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    const size_t comma = s.find(',', start);
+    const std::string part =
+        s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!part.empty()) out.push_back(part);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+raftkit::LogLevel ParseLevel(const std::string& s) {
+  if (s == "debug") return raftkit::LogLevel::kDebug;
+  if (s == "warn") return raftkit::LogLevel::kWarn;
+  if (s == "error") return raftkit::LogLevel::kError;
+  return raftkit::LogLevel::kInfo;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"raftkit-kv: a replicated key-value service on raftkit"};
+  uint64_t id = 1;
+  std::string cluster = "http://127.0.0.1:9021";
+  uint16_t port = 9121;
+  bool join = false;
+  std::string data_dir;
+  std::string client_address = "127.0.0.1";
+  uint64_t snapshot_count = 10000;
+  std::string log_level = "info";
+  size_t max_value_bytes = 1 << 20;
+  app.add_option("--id", id, "this member's id: its position (1-based) in --cluster")
+      ->capture_default_str();
+  app.add_option("--cluster", cluster, "comma-separated peer URLs of the initial members")
+      ->capture_default_str();
+  app.add_option("--port", port, "port of the key-value HTTP API")->capture_default_str();
+  app.add_flag("--join", join, "join an existing cluster (after it added this member)");
+  app.add_option("--data-dir", data_dir, "data directory (default: raftkit-<id>)");
+  app.add_option("--listen-client", client_address, "address of the key-value HTTP API")
+      ->capture_default_str();
+  app.add_option("--snapshot-count", snapshot_count, "applied entries between snapshots")
+      ->capture_default_str();
+  app.add_option("--max-value-bytes", max_value_bytes, "largest value accepted (413 above)")
+      ->capture_default_str();
+  app.add_option("--log-level", log_level, "debug, info, warn or error")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  raftkit::StderrLogger logger(ParseLevel(log_level));
+  const std::vector<std::string> urls = Split(cluster);
+  if (id == 0 || id > urls.size()) {
+    std::fprintf(stderr, "raftkit-kv: --id %llu is not a position in --cluster (%zu URLs)\n",
+                 static_cast<unsigned long long>(id), urls.size());
+    return 2;
+  }
+  auto own = raftkit::http::ParseUrl(urls[id - 1]);
+  if (!own.ok()) {
+    std::fprintf(stderr, "raftkit-kv: bad peer URL %s\n", urls[id - 1].c_str());
+    return 2;
+  }
+
+  raftkit::kv::KvStore store;
+  auto registry = std::make_shared<prometheus::Registry>();
+  raftkit::server::ServerOptions o;
+  o.id = raftkit::NodeId(id);
+  o.data_dir = data_dir.empty() ? "raftkit-" + std::to_string(id) : data_dir;
+  o.peer_listen_address = own.value().host;
+  o.peer_listen_port = own.value().port;
+  o.advertise_peer_urls = {urls[id - 1]};
+  for (size_t i = 0; i < urls.size(); ++i) {
+    o.initial_members.push_back({raftkit::NodeId(i + 1), {urls[i]}, false});
+  }
+  o.join = join;
+  o.snapshot_count = snapshot_count;
+  o.snapshot_catchup_entries = snapshot_count / 2;
+  o.state_machine = &store;
+  o.metrics = registry;
+  o.logger = &logger;
+
+  // Stop on SIGINT/SIGTERM: block them here and wait for one below.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto server = raftkit::server::Server::Start(std::move(o));
+  if (!server.ok()) {
+    std::fprintf(stderr, "raftkit-kv: %s\n", server.status().ToString().c_str());
+    return 1;
+  }
+  raftkit::http::ServerOptions ho;
+  ho.address = client_address;
+  ho.port = port;
+  ho.logger = &logger;
+  raftkit::kv::ApiOptions api;
+  api.max_value_bytes = max_value_bytes;
+  api.metrics = registry;
+  auto http =
+      raftkit::http::Server::Start(ho, raftkit::kv::MakeRoutes(*server.value(), store, api));
+  if (!http.ok()) {
+    std::fprintf(stderr, "raftkit-kv: %s\n", http.status().ToString().c_str());
+    return 1;
+  }
+  logger.Infof("raftkit-kv {}: serving the key-value API on {}", id, http.value()->url());
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  logger.Infof("raftkit-kv {}: signal {}, stopping", id, sig);
+  http.value()->Stop();
+  server.value()->Stop();
+  return 0;
+}
