@@ -1,5 +1,6 @@
 #include "http_api.h"
 
+#include <chrono>
 #include <map>
 #include <string>
 #include <string_view>
@@ -126,6 +127,71 @@ void HandleKey(server::Server& s, KvStore& store, http::ServerRequest& req,
   (void)w.Respond(http::Response{204, {}, ""});
 }
 
+// POST /v1/cluster/members, DELETE /v1/cluster/members/{id}, POST /v1/cluster/members/{id}/promote,
+// POST /v1/cluster/leader.
+void HandleCluster(server::Server& s, http::ServerRequest& req, http::ResponseWriter& w) {
+  constexpr std::string_view kMembers = "/v1/cluster/members";
+  const std::string_view path = req.path;
+  auto done = [&](const Status& st, int ok_status) {
+    (void)w.Respond(st.ok() ? http::Response{ok_status, {}, ""} : FromStatus(st, s));
+  };
+  if (path == "/v1/cluster/leader" && req.method == "POST") {
+    const json j = json::parse(req.body, nullptr, false);
+    if (!j.is_object() || !j.contains("to") || !j["to"].is_number_unsigned()) {
+      (void)w.Respond(Error(400, "expected {\"to\": <member id>}"));
+      return;
+    }
+    done(s.TransferLeadership(NodeId(j["to"].get<uint64_t>()), std::chrono::seconds(10)), 204);
+    return;
+  }
+  if (path == kMembers && req.method == "POST") {
+    const json j = json::parse(req.body, nullptr, false);
+    if (!j.is_object() || !j.contains("id") || !j["id"].is_number_unsigned() ||
+        !j.contains("peer_urls") || !j["peer_urls"].is_array() || j["peer_urls"].empty()) {
+      (void)w.Respond(Error(400, "expected {\"id\": N, \"peer_urls\": [...], \"learner\": bool}"));
+      return;
+    }
+    server::Member m;
+    m.id = NodeId(j["id"].get<uint64_t>());
+    for (const auto& u : j["peer_urls"]) {
+      if (!u.is_string()) {
+        (void)w.Respond(Error(400, "peer_urls must be strings"));
+        return;
+      }
+      m.peer_urls.push_back(u.get<std::string>());
+    }
+    m.learner = j.value("learner", false);
+    done(s.AddMember(m), 201);
+    return;
+  }
+  if (path.substr(0, kMembers.size() + 1) == std::string(kMembers) + "/") {
+    std::string_view rest = path.substr(kMembers.size() + 1);
+    const bool promote = rest.size() > 8 && rest.substr(rest.size() - 8) == "/promote";
+    if (promote) rest.remove_suffix(8);
+    uint64_t id = 0;
+    for (char c : rest) {
+      if (c < '0' || c > '9') {
+        (void)w.Respond(Error(400, "bad member id"));
+        return;
+      }
+      id = id * 10 + static_cast<uint64_t>(c - '0');
+    }
+    if (rest.empty() || id == 0) {
+      (void)w.Respond(Error(400, "bad member id"));
+      return;
+    }
+    if (promote && req.method == "POST") {
+      done(s.PromoteMember(NodeId(id)), 204);
+      return;
+    }
+    if (!promote && req.method == "DELETE") {
+      done(s.RemoveMember(NodeId(id)), 204);
+      return;
+    }
+  }
+  (void)w.Respond(Error(404, "no such cluster operation"));
+}
+
 }  // namespace
 
 std::optional<std::string> PercentDecode(std::string_view s) {
@@ -195,6 +261,9 @@ std::vector<http::Route> MakeRoutes(server::Server& s, KvStore& store, ApiOption
                                                  {"applied", st.applied_index.value()},
                                                  {"members", members}}));
                     }});
+  routes.push_back(
+      {"/v1/cluster/", false, http::BodyMode::kBuffered, 64 * 1024,
+       [&s](http::ServerRequest& req, http::ResponseWriter& w) { HandleCluster(s, req, w); }});
   routes.push_back(
       {"/health", true, http::BodyMode::kBuffered, 4096,
        [&s](http::ServerRequest&, http::ResponseWriter& w) {

@@ -59,20 +59,30 @@ class KvCluster {
   uint16_t ApiPort(int i) const { return static_cast<uint16_t>(BasePort() + 5 + i); }
   std::string Api(int i) const { return "http://127.0.0.1:" + std::to_string(ApiPort(i)); }
 
-  void Start(int i) {
+  /// Starts member `i` (> 3) that joins the running cluster (added through the API first).
+  void StartJoining(int i) {
+    std::string cluster = cluster_;
+    for (int k = 4; k <= i; ++k)
+      cluster += ",http://127.0.0.1:" + std::to_string(PeerPort(k));
+    Start(i, cluster, /*join=*/true);
+  }
+
+  void Start(int i) { Start(i, cluster_, false); }
+  void Start(int i, const std::string& cluster, bool join) {
     const std::string bin = RAFTKIT_KV_BINARY;
     const std::string log = (dir_ / ("n" + std::to_string(i) + ".log")).string();
     std::vector<std::string> args = {bin,
                                      "--id",
                                      std::to_string(i),
                                      "--cluster",
-                                     cluster_,
+                                     cluster,
                                      "--port",
                                      std::to_string(ApiPort(i)),
                                      "--data-dir",
                                      (dir_ / ("n" + std::to_string(i))).string(),
                                      "--max-value-bytes",
                                      "1000"};
+    if (join) args.emplace_back("--join");
     std::vector<char*> argv;
     for (auto& a : args)
       argv.push_back(a.data());
@@ -182,6 +192,38 @@ TEST(KvClusterTest, KillingTheLeaderLosesNoAcknowledgedWrite) {
   c.Start(static_cast<int>(leader));
   ASSERT_TRUE(c.WaitHealthy(static_cast<int>(leader)));
   EXPECT_EQ(c.Do("GET", c.Api(static_cast<int>(leader)) + "/v1/kv/k99").body, "k99");
+}
+
+TEST(KvClusterTest, MembersAreAddedPromotedAndRemovedOverHttpAndLeadershipMoves) {
+  KvCluster c;
+  for (int i = 1; i <= 3; ++i)
+    ASSERT_TRUE(c.WaitHealthy(i)) << i;
+  for (int n = 0; n < 20; ++n) {
+    ASSERT_EQ(c.Do("PUT", c.Api(1) + "/v1/kv/m" + std::to_string(n), "v").status, 204);
+  }
+  // Add member 4 as a learner, start it, let it catch up, promote it.
+  const std::string add = nlohmann::json{
+      {"id", 4},
+      {"peer_urls", {"http://127.0.0.1:" + std::to_string(c.PeerPort(4))}},
+      {"learner", true}}.dump();
+  ASSERT_EQ(c.Do("POST", c.Api(2) + "/v1/cluster/members", add).status, 201);
+  c.StartJoining(4);
+  ASSERT_TRUE(c.WaitHealthy(4));
+  EXPECT_EQ(c.Do("GET", c.Api(4) + "/v1/kv/m19?serializable=true").body, "v");
+  EXPECT_EQ(c.Do("POST", c.Api(1) + "/v1/cluster/members/4/promote").status, 204);
+  auto cluster = nlohmann::json::parse(c.Do("GET", c.Api(1) + "/v1/cluster").body);
+  ASSERT_EQ(cluster["members"].size(), 4u);
+  for (const auto& m : cluster["members"])
+    EXPECT_FALSE(m["learner"].get<bool>());
+  // Move leadership to member 4, then remove member 3.
+  EXPECT_EQ(c.Do("POST", c.Api(1) + "/v1/cluster/leader", R"({"to": 4})").status, 204);
+  EXPECT_EQ(c.LeaderSeenBy(1), 4u);
+  EXPECT_EQ(c.Do("DELETE", c.Api(4) + "/v1/cluster/members/3").status, 204);
+  cluster = nlohmann::json::parse(c.Do("GET", c.Api(1) + "/v1/cluster").body);
+  EXPECT_EQ(cluster["members"].size(), 3u);
+  EXPECT_EQ(c.Do("PUT", c.Api(1) + "/v1/kv/after", "x").status, 204);
+  EXPECT_EQ(c.Do("GET", c.Api(4) + "/v1/kv/after").body, "x");
+  EXPECT_EQ(c.Do("POST", c.Api(1) + "/v1/cluster/members", "{}").status, 400);
 }
 
 }  // namespace
