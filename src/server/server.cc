@@ -19,6 +19,7 @@
 #include "raftkit/raftpb/codec.h"
 #include "raftkit/storage/disk_storage.h"
 #include "raftkit/transport/http/server.h"
+#include "raftkit/util/panic.h"
 
 namespace raftkit::server {
 namespace {
@@ -124,7 +125,29 @@ std::string ConfContext(uint64_t request, const Member& m) {
       .dump();
 }
 
+constexpr std::string_view kCommandTag = "RKC1";
+
 }  // namespace
+
+std::string CommandCodec::Encode(std::string_view name, std::string_view args) const {
+  std::string out(kCommandTag);
+  out.push_back(static_cast<char>(name.size()));
+  out.append(name);
+  out.append(args);
+  return out;
+}
+
+std::optional<std::pair<std::string, std::string_view>> CommandCodec::Decode(
+    std::string_view data) const {
+  if (data.substr(0, kCommandTag.size()) != kCommandTag || data.size() < kCommandTag.size() + 1) {
+    return std::nullopt;
+  }
+  data.remove_prefix(kCommandTag.size());
+  const size_t n = static_cast<uint8_t>(data[0]);
+  data.remove_prefix(1);
+  if (n > data.size()) return std::nullopt;
+  return std::make_pair(std::string(data.substr(0, n)), data.substr(n));
+}
 
 struct Server::Impl final : public rafthttp::RaftNode {
   ServerOptions opts;
@@ -177,6 +200,25 @@ struct Server::Impl final : public rafthttp::RaftNode {
   std::optional<Clock::time_point> removed_at;
   std::atomic<bool> removed{false};
   std::vector<EventListener> listeners;
+
+  // --- named commands ---
+  std::shared_ptr<const CommandCodec> codec;
+  mutable std::mutex commands_mu;
+  std::map<std::string, CommandHandler, std::less<>> commands;
+
+  Result<std::string> ApplyPayload(Index index, std::string_view payload) {
+    if (auto cmd = codec->Decode(payload)) {
+      CommandHandler h;
+      {
+        std::lock_guard<std::mutex> g(commands_mu);
+        auto it = commands.find(cmd->first);
+        if (it != commands.end()) h = it->second;
+      }
+      if (!h) return Status(ErrorCode::kInvalidArgument, "unknown command " + cmd->first);
+      return h(index, cmd->second);
+    }
+    return opts.state_machine->Apply(index, payload);
+  }
 
   // --- the applier ---
   struct ApplyBatch {
@@ -625,7 +667,7 @@ struct Server::Impl final : public rafthttp::RaftNode {
         if (e.type == EntryType::EntryNormal) {
           if (!e.data.empty()) {
             auto [id, payload] = OpenEnvelope(e.data.view());
-            Result<std::string> r = opts.state_machine->Apply(e.index, payload);
+            Result<std::string> r = ApplyPayload(e.index, payload);
             applied = e.index.value();
             if (id != 0) Complete(id, std::move(r));
           }
@@ -718,6 +760,7 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   Impl& s = *impl;
   s.opts = std::move(options);
   s.logger = s.opts.logger;
+  s.codec = s.opts.command_codec ? s.opts.command_codec : std::make_shared<const CommandCodec>();
   std::random_device rd;
   s.id_prefix = (static_cast<uint64_t>(rd()) << 32) & 0xffffffff00000000ull;
 
@@ -905,6 +948,24 @@ std::future<Result<std::string>> Server::Propose(std::string data) {
 
 Result<std::string> Server::ProposeAndWait(std::string data) {
   return Propose(std::move(data)).get();
+}
+
+void Server::RegisterCommand(std::string name, CommandHandler handler) {
+  RAFTKIT_CHECK(name.size() <= 255, "command name of {} bytes (at most 255)", name.size());
+  std::lock_guard<std::mutex> g(impl_->commands_mu);
+  impl_->commands[std::move(name)] = std::move(handler);
+}
+
+std::future<Result<std::string>> Server::Do(std::string_view name, std::string_view args) {
+  {
+    std::lock_guard<std::mutex> g(impl_->commands_mu);
+    if (impl_->commands.find(name) == impl_->commands.end()) {
+      std::promise<Result<std::string>> p;
+      p.set_value(Status(ErrorCode::kInvalidArgument, "unknown command " + std::string(name)));
+      return p.get_future();
+    }
+  }
+  return Propose(impl_->codec->Encode(name, args));
 }
 
 Status Server::LinearizableRead() {

@@ -203,12 +203,19 @@ TEST(ServerTest, AProposalReturnsTheStateMachinesResultAndReachesEveryMember) {
   Cluster c(3);
   Server* leader = c.Leader();
   ASSERT_NE(leader, nullptr);
+  std::atomic<uint64_t> last_commit{0};
+  leader->AddListener([&](const Event& e) {
+    if (e.type == EventType::kCommit) last_commit = e.value;
+  });
   auto r1 = leader->ProposeAndWait("a=1");
   ASSERT_TRUE(r1.ok()) << r1.status().ToString();
   EXPECT_EQ(r1.value(), "");
   auto r2 = leader->ProposeAndWait("a=2");
   ASSERT_TRUE(r2.ok());
   EXPECT_EQ(r2.value(), "1");
+  EXPECT_TRUE(
+      Eventually([&] { return last_commit.load() == leader->GetStatus().applied_index.value(); }));
+  EXPECT_GT(last_commit.load(), 0u);
   for (uint64_t id : c.ids()) {
     EXPECT_TRUE(Eventually([&] { return c.machine(id).Get("a") == "2"; })) << id;
   }
@@ -218,6 +225,32 @@ TEST(ServerTest, AProposalReturnsTheStateMachinesResultAndReachesEveryMember) {
   // The state machine's error is the proposal's error.
   auto bad = leader->ProposeAndWait("no-equals-sign");
   EXPECT_EQ(bad.status().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST(ServerTest, NamedCommandsRunTheirRegisteredHandlersOnEveryMember) {
+  Cluster c(3);
+  Server* leader = c.Leader();
+  ASSERT_NE(leader, nullptr);
+  std::map<uint64_t, std::shared_ptr<std::atomic<int>>> counters;
+  for (uint64_t id : c.ids()) {
+    auto n = std::make_shared<std::atomic<int>>(0);
+    counters[id] = n;
+    c.server(id).RegisterCommand("incr", [n](Index, std::string_view args) -> Result<std::string> {
+      *n += std::stoi(std::string(args));
+      return std::to_string(n->load());
+    });
+  }
+  auto r = leader->Do("incr", "5").get();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r.value(), "5");
+  EXPECT_EQ(c.Follower()->Do("incr", "2").get().value(), "7");
+  for (uint64_t id : c.ids()) {
+    EXPECT_TRUE(Eventually([&] { return counters[id]->load() == 7; })) << id;
+  }
+  EXPECT_EQ(leader->Do("nope", "").get().status().code(), ErrorCode::kInvalidArgument);
+  // Plain proposals still go to the state machine.
+  EXPECT_TRUE(leader->ProposeAndWait("a=1").ok());
+  EXPECT_EQ(c.machine(leader->GetStatus().id.value()).Get("a"), "1");
 }
 
 TEST(ServerTest, ManyConcurrentProposalsAllComplete) {
@@ -285,9 +318,15 @@ TEST(ServerTest, LeadershipMovesOnRequestAndALeaderCanBeRemoved) {
   Server* leader = c.Leader();
   ASSERT_NE(leader, nullptr);
   const NodeId target = c.Follower()->GetStatus().id;
+  std::atomic<uint64_t> seen_leader{0}, removed{0};
+  c.server(target.value()).AddListener([&](const Event& e) {
+    if (e.type == EventType::kLeaderChange) seen_leader = e.value;
+    if (e.type == EventType::kRemovePeer) removed = e.value;
+  });
   ASSERT_TRUE(leader->TransferLeadership(target, 5s).ok());
   Server& next = c.server(target.value());
   EXPECT_TRUE(Eventually([&] { return next.IsLeader(); }));
+  EXPECT_EQ(seen_leader.load(), target.value()) << "leaderChange event";
   ASSERT_TRUE(next.RemoveMember(target).ok());
   Server* after = nullptr;
   ASSERT_TRUE(Eventually([&] {
@@ -298,6 +337,7 @@ TEST(ServerTest, LeadershipMovesOnRequestAndALeaderCanBeRemoved) {
   }));
   ASSERT_TRUE(after->ProposeAndWait("z=1").ok());
   EXPECT_EQ(after->GetStatus().members.size(), 2u);
+  EXPECT_EQ(removed.load(), target.value()) << "removePeer event";
   // The removed member stops serving: its requests fail with kStopped.
   EXPECT_TRUE(Eventually(
       [&] { return next.ProposeAndWait("late=1").status().code() == ErrorCode::kStopped; }));

@@ -50,6 +50,22 @@ class StateMachine {
   virtual Status Restore(std::string_view snapshot) = 0;
 };
 
+/// Applies a named command's arguments (goraft's Command.Apply), on the applier thread, in log
+/// order with everything else. Every member must register the same commands.
+using CommandHandler = std::function<Result<std::string>(Index index, std::string_view args)>;
+
+/// How a named command is written into an entry and recognised again. The default writes a 4-byte
+/// tag "RKC1", the name's length (one byte) and name, then the arguments as they are.
+class CommandCodec {
+ public:
+  virtual ~CommandCodec() = default;
+  [[nodiscard]] virtual std::string Encode(std::string_view name, std::string_view args) const;
+  /// The name and arguments of an entry written by Encode; nullopt for anything else (which goes
+  /// to StateMachine::Apply).
+  [[nodiscard]] virtual std::optional<std::pair<std::string, std::string_view>> Decode(
+      std::string_view data) const;
+};
+
 /// A member of the cluster as the server knows it.
 struct Member {
   NodeId id;
@@ -86,6 +102,8 @@ struct ServerOptions {
   uint64_t snapshot_catchup_entries = 5000;
 
   StateMachine* state_machine = nullptr;  ///< required; must outlive the server
+  /// How Do() encodes named commands; null: CommandCodec's default.
+  std::shared_ptr<const CommandCodec> command_codec;
   rafthttp::SnapshotMode snapshot_mode = rafthttp::SnapshotMode::kSnapshotEndpoint;
   std::optional<http::TlsServerConfig> peer_tls;
   std::optional<http::TlsClientConfig> peer_client_tls;
@@ -142,6 +160,15 @@ class Server {
   std::future<Result<std::string>> Propose(std::string data);
   /// Propose and wait.
   Result<std::string> ProposeAndWait(std::string data);
+
+  /// Registers `handler` for commands named `name` (at most 255 bytes); replaces an earlier one.
+  /// Register on every member, before the commands can be applied there (before Start's log
+  /// replay is not possible, so register right after Start; entries of unknown commands fail
+  /// with kInvalidArgument on that member).
+  void RegisterCommand(std::string name, CommandHandler handler);
+  /// Proposes the named command with `args`; the future holds its handler's result once applied
+  /// here. Errors as Propose, and kInvalidArgument for a name that is not registered here.
+  std::future<Result<std::string>> Do(std::string_view name, std::string_view args);
 
   /// Waits until this member's state reflects every write committed before the call (ReadIndex,
   /// then the applied index catching up); then reads of the state machine are linearizable.
