@@ -701,6 +701,24 @@ namespace {
 
 // DecodeEntry's fast path for Go's layout must agree with protobuf on every input: on Go's own
 // encodings, and on what a flipped, cut or extended byte makes of them.
+
+// `enc` with one byte overwritten, cut off, appended or inserted.
+std::string Damage(std::string enc, Rand& rng) {
+  switch (rng.Uniform(4)) {
+    case 0:
+      enc[rng.Uniform(enc.size())] = static_cast<char>(rng.Next());
+      break;
+    case 1:
+      enc.resize(rng.Uniform(enc.size()));
+      break;
+    case 2:
+      enc.push_back(static_cast<char>(rng.Next()));
+      break;
+    default:
+      enc.insert(rng.Uniform(enc.size() + 1), 1, static_cast<char>(rng.Next()));
+  }
+  return enc;
+}
 void ExpectSameDecoding(std::string_view bytes) {
   const Result<Entry> fast = DecodeEntry(bytes);
   const Result<Entry> slow = internal::DecodeEntryWithProtobuf(bytes);
@@ -737,20 +755,7 @@ TEST(Codec, EntryFastPathAgreesWithProtobufOnValidAndDamagedEncodings) {
     ASSERT_TRUE(back.ok());
     ASSERT_EQ(back.value(), e);
     ExpectSameDecoding(enc);
-    std::string damaged = enc;
-    switch (rng.Uniform(4)) {
-      case 0:
-        damaged[rng.Uniform(damaged.size())] = static_cast<char>(rng.Next());
-        break;
-      case 1:
-        damaged.resize(rng.Uniform(damaged.size()));
-        break;
-      case 2:
-        damaged.push_back(static_cast<char>(rng.Next()));
-        break;
-      default:
-        damaged.insert(rng.Uniform(damaged.size() + 1), 1, static_cast<char>(rng.Next()));
-    }
+    const std::string damaged = Damage(enc, rng);
     ExpectSameDecoding(damaged);
   }
   // Layouts the fast path leaves to protobuf: unknown type, fields out of order, a repeated
@@ -820,20 +825,7 @@ TEST(Codec, MessageFastPathAgreesWithProtobufOnValidAndDamagedEncodings) {
     ASSERT_TRUE(back.ok());
     ASSERT_EQ(back.value(), m);
     ExpectSameMessageDecoding(enc);
-    std::string damaged = enc;
-    switch (rng.Uniform(4)) {
-      case 0:
-        damaged[rng.Uniform(damaged.size())] = static_cast<char>(rng.Next());
-        break;
-      case 1:
-        damaged.resize(rng.Uniform(damaged.size()));
-        break;
-      case 2:
-        damaged.push_back(static_cast<char>(rng.Next()));
-        break;
-      default:
-        damaged.insert(rng.Uniform(damaged.size() + 1), 1, static_cast<char>(rng.Next()));
-    }
+    const std::string damaged = Damage(enc, rng);
     ExpectSameMessageDecoding(damaged);
   }
 }
