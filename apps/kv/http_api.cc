@@ -264,17 +264,22 @@ std::vector<http::Route> MakeRoutes(server::Server& s, KvStore& store, ApiOption
   routes.push_back(
       {"/v1/cluster/", false, http::BodyMode::kBuffered, 64 * 1024,
        [&s](http::ServerRequest& req, http::ResponseWriter& w) { HandleCluster(s, req, w); }});
-  routes.push_back(
-      {"/health", true, http::BodyMode::kBuffered, 4096,
-       [&s](http::ServerRequest&, http::ResponseWriter& w) {
-         const auto st = s.GetStatus();
-         const bool healthy =
-             st.leader != kNoNode && st.applied_index.value() >= st.commit_index.value();
-         (void)w.Respond(Json(healthy ? 200 : 503, {{"health", healthy},
-                                                    {"leader", st.leader.value()},
-                                                    {"applied", st.applied_index.value()},
-                                                    {"commit", st.commit_index.value()}}));
-       }});
+  routes.push_back({"/health", true, http::BodyMode::kBuffered, 4096,
+                    [&s](http::ServerRequest&, http::ResponseWriter& w) {
+                      // Healthy: a leader is known and a linearizable read succeeds, i.e. the
+                      // leader confirmed its commit index with a quorum and this member has applied
+                      // up to it.
+                      const bool has_leader = s.GetStatus().leader != kNoNode;
+                      const Status read = has_leader ? s.LinearizableRead() : Status::Ok();
+                      const bool healthy = has_leader && read.ok();
+                      const auto st = s.GetStatus();
+                      json body{{"health", healthy},
+                                {"leader", st.leader.value()},
+                                {"applied", st.applied_index.value()},
+                                {"commit", st.commit_index.value()}};
+                      if (!read.ok()) body["error"] = read.message();
+                      (void)w.Respond(Json(healthy ? 200 : 503, body));
+                    }});
   if (options.metrics) {
     auto registry = options.metrics;
     routes.push_back({"/metrics", true, http::BodyMode::kBuffered, 4096,

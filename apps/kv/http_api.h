@@ -8,7 +8,8 @@
 //   DELETE /v1/cluster/members/{id}      204 once applied (the removed member then stops)
 //   POST   /v1/cluster/members/{id}/promote   learner -> voter, 204
 //   POST   /v1/cluster/leader            JSON {"to": id} -> 204 once it leads
-//   GET    /health                       200 with a leader and applied caught up, else 503
+//   GET    /health                       200 when a leader is known and a linearizable read
+//                                        succeeds here (applied caught up), else 503
 //   GET    /metrics                      Prometheus text
 // Errors are JSON {"error": reason[, "leader": id, "leader_url": url]}: 400 bad key or request,
 // 413 value too large, 429 overloaded, 503 no leader / no quorum within the timeout.

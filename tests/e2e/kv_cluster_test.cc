@@ -208,6 +208,7 @@ TEST(KvClusterTest, MembersAreAddedPromotedAndRemovedOverHttpAndLeadershipMoves)
       {"learner", true}}.dump();
   ASSERT_EQ(c.Do("POST", c.Api(2) + "/v1/cluster/members", add).status, 201);
   c.StartJoining(4);
+  // Healthy means a linearizable read succeeded there: member 4 has applied everything before.
   ASSERT_TRUE(c.WaitHealthy(4));
   EXPECT_EQ(c.Do("GET", c.Api(4) + "/v1/kv/m19?serializable=true").body, "v");
   EXPECT_EQ(c.Do("POST", c.Api(1) + "/v1/cluster/members/4/promote").status, 204);
