@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <iostream>
 #include <memory>
@@ -220,6 +221,18 @@ class RafthttpLiveTest : public ::testing::Test {
 // Tests
 // ---------------------------------------------------------------------------------------------
 
+// A snapshot data source producing `size` bytes of PatternByte(i, seed).
+std::function<Result<size_t>(char*, size_t)> PatternSource(uint64_t size, uint64_t seed) {
+  auto pos = std::make_shared<uint64_t>(0);
+  return [pos, size, seed](char* buf, size_t capacity) -> Result<size_t> {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(capacity, size - *pos));
+    for (size_t i = 0; i < n; ++i)
+      buf[i] = PatternByte(*pos + i, seed);
+    *pos += n;
+    return n;
+  };
+}
+
 TEST_F(RafthttpLiveTest, EveryMemberMessageTypeArrivesByteIdenticalBothWays) {
   rk_ = RaftkitSide::Start(1);
   ASSERT_TRUE(rk_);
@@ -398,14 +411,7 @@ TEST_F(RafthttpLiveTest, SnapshotEndpointCarries24MiBBothWays) {
   out.message.snapshot.data = Bytes("metadata only");
   out.message.snapshot.metadata.index = Index(500);
   out.data_size = kSnapshotBytes;
-  auto pos = std::make_shared<uint64_t>(0);
-  out.read = [pos](char* buf, size_t capacity) -> Result<size_t> {
-    const size_t n = static_cast<size_t>(std::min<uint64_t>(capacity, kSnapshotBytes - *pos));
-    for (size_t i = 0; i < n; ++i)
-      buf[i] = PatternByte(*pos + i, kSeed);
-    *pos += n;
-    return n;
-  };
+  out.read = PatternSource(kSnapshotBytes, kSeed);
   std::promise<bool> done;
   auto done_future = done.get_future();
   out.done = [&done](bool ok) { done.set_value(ok); };
@@ -461,14 +467,7 @@ TEST_F(RafthttpLiveTest, InlineSnapshotModeSendsTheStateInsideMsgSnapOnThePipeli
   out.message.snapshot.data = Bytes("");
   out.message.snapshot.metadata.index = Index(700);
   out.data_size = kSize;
-  auto pos = std::make_shared<uint64_t>(0);
-  out.read = [pos](char* buf, size_t capacity) -> Result<size_t> {
-    const size_t n = static_cast<size_t>(std::min<uint64_t>(capacity, kSize - *pos));
-    for (size_t i = 0; i < n; ++i)
-      buf[i] = PatternByte(*pos + i, kSeed);
-    *pos += n;
-    return n;
-  };
+  out.read = PatternSource(kSize, kSeed);
   rk_->transport->SendSnapshot(std::move(out));
 
   // peer.go reports the inline snapshot.data when no .snap.db file was written for the index.
