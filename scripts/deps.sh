@@ -14,6 +14,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # etcd 3.4's Go sources (raftpb oracle for golden vectors, later the conformance oracle) and Go
   golang-go golang-etcd-server-dev
+  # the real etcd 3.4, the baseline of bench/kv_compare
+  etcd-server
   # the local cluster launcher (scripts/cluster.sh) waits for health with curl
   curl
 )

@@ -97,18 +97,22 @@ void HandleKey(server::Server& s, KvStore& store, http::ServerRequest& req,
     (void)w.Respond(http::Response{200, {{"Content-Type", "application/octet-stream"}}, *v});
     return;
   }
-  std::string cmd;
+  Result<std::string> cmd = Status(ErrorCode::kInvalidArgument, "");
   if (req.method == "PUT") {
     std::optional<std::string> expect;
     if (auto e = query.find("expect"); e != query.end()) expect = e->second;
-    cmd = KvStore::PutCommand(*key, req.body, expect);
+    cmd = store.PutCommand(*key, req.body, expect);
   } else if (req.method == "DELETE") {
-    cmd = KvStore::DeleteCommand(*key);
+    cmd = store.DeleteCommand(*key);
   } else {
     (void)w.Respond(Error(405, "method not allowed"));
     return;
   }
-  auto r = s.ProposeAndWait(std::move(cmd));
+  if (!cmd.ok()) {
+    (void)w.Respond(Error(400, cmd.status().message()));
+    return;
+  }
+  auto r = s.ProposeAndWait(std::move(cmd).value());
   if (!r.ok()) {
     (void)w.Respond(FromStatus(r.status(), s));
     return;
@@ -215,6 +219,103 @@ std::optional<std::string> PercentDecode(std::string_view s) {
     i += 2;
   }
   return out;
+}
+
+std::optional<uint64_t> ParseGoUint(std::string_view s) {
+  // Base 0: a prefix picks the base; underscores may separate digits only when one does.
+  unsigned base = 10;
+  bool prefixed = false;
+  if (s.size() >= 2 && s[0] == '0') {
+    const char p = static_cast<char>(s[1] | 0x20);
+    if (p == 'x') base = 16;
+    if (p == 'o') base = 8;
+    if (p == 'b') base = 2;
+    if (base != 10) {
+      s.remove_prefix(2);
+      prefixed = true;
+    } else {
+      base = 8;
+      s.remove_prefix(1);
+      prefixed = true;
+    }
+  }
+  if (s.empty()) return std::nullopt;
+  uint64_t v = 0;
+  bool underscore_ok = prefixed;  // right after a prefix or a digit, when prefixed
+  bool last_underscore = false;
+  for (char c : s) {
+    if (c == '_') {
+      if (!underscore_ok) return std::nullopt;
+      underscore_ok = false;
+      last_underscore = true;
+      continue;
+    }
+    unsigned d;
+    if (c >= '0' && c <= '9') {
+      d = static_cast<unsigned>(c - '0');
+    } else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') {
+      d = static_cast<unsigned>((c | 0x20) - 'a' + 10);
+    } else {
+      return std::nullopt;
+    }
+    if (d >= base) return std::nullopt;
+    if (v > (UINT64_MAX - d) / base) return std::nullopt;
+    v = v * base + d;
+    underscore_ok = prefixed;
+    last_underscore = false;
+  }
+  if (last_underscore) return std::nullopt;
+  return v;
+}
+
+std::vector<http::Route> MakeRaftexampleRoutes(server::Server& s, KvStore& store,
+                                               ApiOptions options) {
+  auto text = [](int status, std::string_view msg) {
+    return http::Response{
+        status,
+        {{"Content-Type", "text/plain; charset=utf-8"}, {"X-Content-Type-Options", "nosniff"}},
+        std::string(msg) + "\n"};
+  };
+  auto handler = [&s, &store, text](http::ServerRequest& req, http::ResponseWriter& w) {
+    const std::string key = req.target;
+    if (req.method == "GET") {
+      auto v = store.Get(key);
+      (void)w.Respond(v ? http::Response{200, {}, *v} : text(404, "Failed to GET"));
+      return;
+    }
+    if (req.method == "PUT") {
+      auto cmd = store.PutCommand(key, req.body, std::nullopt);
+      auto r = cmd.ok() ? s.ProposeAndWait(std::move(cmd).value()) : cmd.status();
+      (void)w.Respond(r.ok() ? http::Response{204, {}, ""}
+                             : text(r.status().code() == ErrorCode::kOverloaded ? 429 : 503,
+                                    "Failed on PUT: " + r.status().message()));
+      return;
+    }
+    if (req.method == "POST" || req.method == "DELETE") {
+      const auto id = ParseGoUint(std::string_view(key).substr(1));
+      if (!id || *id == 0) {
+        (void)w.Respond(text(400, "Failed on " + req.method));
+        return;
+      }
+      Status st;
+      if (req.method == "POST") {
+        server::Member m;
+        m.id = NodeId(*id);
+        m.peer_urls = {req.body};
+        st = s.AddMember(m);
+      } else {
+        st = s.RemoveMember(NodeId(*id));
+      }
+      (void)w.Respond(st.ok() ? http::Response{204, {}, ""}
+                              : text(503, "Failed on " + req.method + ": " + st.message()));
+      return;
+    }
+    http::Response r = text(405, "Method not allowed");
+    for (const char* m : {"PUT", "GET", "POST", "DELETE"})
+      r.headers.Add("Allow", m);
+    (void)w.Respond(r);
+  };
+  return {{"/", false, http::BodyMode::kBuffered, options.max_value_bytes, handler}};
 }
 
 std::vector<http::Route> MakeRoutes(server::Server& s, KvStore& store, ApiOptions options) {

@@ -17,6 +17,9 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "kv_store.h"
@@ -35,6 +38,21 @@ struct ApiOptions {
 };
 
 std::vector<http::Route> MakeRoutes(server::Server& server, KvStore& store, ApiOptions options);
+
+/// etcd raftexample's API (`--compat raftexample`), one handler for every path; the key is the
+/// request target as sent, leading '/' included, as raftexample takes it:
+///   PUT    /{key}     body = value; 204 (here once applied, where raftexample answers at once)
+///   GET    /{key}     200 value | 404; a local read, as raftexample's
+///   POST   /{id}      body = the new member's peer URL; adds it as a voter; 204
+///   DELETE /{id}      removes the member; 204
+/// Ids parse as Go's strconv.ParseUint(s, 0, 64) does (decimal, 0x hex, 0o or 0 octal, 0b).
+/// Failures answer text as Go's http.Error does (400 bad id, 405 other methods, 503 when the
+/// cluster does not commit in time).
+std::vector<http::Route> MakeRaftexampleRoutes(server::Server& server, KvStore& store,
+                                               ApiOptions options);
+
+/// Go's strconv.ParseUint(s, 0, 64); nullopt where Go fails.
+std::optional<uint64_t> ParseGoUint(std::string_view s);
 
 /// Percent-decodes `s` ("%2F" -> "/"); nullopt on a malformed escape.
 std::optional<std::string> PercentDecode(std::string_view s);

@@ -2,6 +2,8 @@
 
 #include <mutex>
 
+#include "raftexample_codec.h"
+
 namespace raftkit::kv {
 namespace {
 
@@ -38,6 +40,17 @@ std::string Outcome(bool ok, const std::optional<std::string>& v) {
 }  // namespace
 
 Result<std::string> KvStore::Apply(Index, std::string_view data) {
+  if (format_ == Format::kRaftexample) {
+    auto kv = DecodeRaftexampleKv(data);
+    // raftexample itself stops on an entry it cannot decode; here only that entry fails.
+    if (!kv.ok()) return Status(ErrorCode::kInvalidArgument, "malformed raftexample command");
+    std::unique_lock<std::shared_mutex> l(mu_);
+    std::optional<std::string> prev;
+    auto [it, inserted] = kv_.try_emplace(std::move(kv.value().first));
+    if (!inserted) prev = it->second;
+    it->second = std::move(kv.value().second);
+    return Outcome(true, prev);
+  }
   if (data.empty()) return Status(ErrorCode::kInvalidArgument, "empty command");
   const char op = data[0];
   data.remove_prefix(1);
@@ -64,6 +77,7 @@ Result<std::string> KvStore::Apply(Index, std::string_view data) {
 
 Result<std::string> KvStore::Snapshot() {
   std::shared_lock<std::shared_mutex> l(mu_);
+  if (format_ == Format::kRaftexample) return EncodeRaftexampleSnapshot(kv_);
   std::string out;
   for (const auto& [k, v] : kv_) {
     PutField(&out, k);
@@ -74,7 +88,12 @@ Result<std::string> KvStore::Snapshot() {
 
 Status KvStore::Restore(std::string_view snapshot) {
   std::map<std::string, std::string> next;
-  while (!snapshot.empty()) {
+  if (format_ == Format::kRaftexample) {
+    auto m = DecodeRaftexampleSnapshot(snapshot);
+    if (!m.ok()) return m.status();
+    next = std::move(m).value();
+  }
+  while (format_ == Format::kNative && !snapshot.empty()) {
     std::string_view k, v;
     if (!TakeField(&snapshot, &k) || !TakeField(&snapshot, &v)) {
       return Status(ErrorCode::kCorruption, "kv snapshot is truncated");
@@ -110,8 +129,15 @@ size_t KvStore::size() const {
   return kv_.size();
 }
 
-std::string KvStore::PutCommand(std::string_view key, std::string_view value,
-                                const std::optional<std::string>& expect) {
+Result<std::string> KvStore::PutCommand(std::string_view key, std::string_view value,
+                                        const std::optional<std::string>& expect) const {
+  if (format_ == Format::kRaftexample) {
+    if (expect) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "compare-and-set is not available in raftexample's format");
+    }
+    return EncodeRaftexampleKv(key, value);
+  }
   std::string out(1, expect ? 'C' : 'P');
   PutField(&out, key);
   PutField(&out, value);
@@ -119,7 +145,10 @@ std::string KvStore::PutCommand(std::string_view key, std::string_view value,
   return out;
 }
 
-std::string KvStore::DeleteCommand(std::string_view key) {
+Result<std::string> KvStore::DeleteCommand(std::string_view key) const {
+  if (format_ == Format::kRaftexample) {
+    return Status(ErrorCode::kInvalidArgument, "delete is not available in raftexample's format");
+  }
   std::string out(1, 'D');
   PutField(&out, key);
   return out;

@@ -7,6 +7,8 @@
 //            'D' key                  delete                result 'Y' prev?
 //   prev?/current?: '0' (no such key) or '1' value
 //   snapshot: (key value)*
+// With Format::kRaftexample the commands and snapshots are etcd raftexample's instead (a gob
+// kv{Key, Val} per put, a JSON object as snapshot; raftexample_codec.h): puts only.
 #pragma once
 
 #include <cstddef>
@@ -30,6 +32,9 @@ struct CommandResult {
 
 class KvStore final : public server::StateMachine {
  public:
+  enum class Format { kNative, kRaftexample };
+  explicit KvStore(Format format = Format::kNative) : format_(format) {}
+
   Result<std::string> Apply(Index index, std::string_view data) override;
   Result<std::string> Snapshot() override;
   Status Restore(std::string_view snapshot) override;
@@ -40,12 +45,17 @@ class KvStore final : public server::StateMachine {
                                                                       size_t limit) const;
   [[nodiscard]] size_t size() const;
 
-  static std::string PutCommand(std::string_view key, std::string_view value,
-                                const std::optional<std::string>& expect);
-  static std::string DeleteCommand(std::string_view key);
+  /// The command for a put (a compare-and-set with `expect`) or a delete, in this store's format.
+  /// kInvalidArgument for what raftexample's format cannot express (compare-and-set, delete).
+  [[nodiscard]] Result<std::string> PutCommand(std::string_view key, std::string_view value,
+                                               const std::optional<std::string>& expect) const;
+  [[nodiscard]] Result<std::string> DeleteCommand(std::string_view key) const;
+  /// What Apply returned for a command (either format).
   static Result<CommandResult> ParseResult(std::string_view result);
+  [[nodiscard]] Format format() const { return format_; }
 
  private:
+  const Format format_;
   mutable std::shared_mutex mu_;
   std::map<std::string, std::string> kv_;
 };

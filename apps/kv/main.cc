@@ -3,6 +3,9 @@
 //
 //   raftkit-kv --id 1 --port 12380
 //              --cluster http://127.0.0.1:12379,http://127.0.0.1:22379,http://127.0.0.1:32379
+//
+// With `--compat raftexample` it is a member of an etcd contrib/raftexample cluster: raftexample's
+// API on --port, its log and snapshot formats (docs/operations.md).
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -55,6 +58,10 @@ int main(int argc, char** argv) {
   uint64_t snapshot_count = 10000;
   std::string log_level = "info";
   size_t max_value_bytes = 1 << 20;
+  std::string compat;
+  uint16_t native_port = 0;
+  std::string peer_cert, peer_key, peer_ca, client_cert, client_key, client_ca;
+  bool peer_client_cert_auth = false;
   app.add_option("--id", id, "this member's id: its position (1-based) in --cluster")
       ->capture_default_str();
   app.add_option("--cluster", cluster, "comma-separated peer URLs of the initial members")
@@ -69,6 +76,27 @@ int main(int argc, char** argv) {
   app.add_option("--max-value-bytes", max_value_bytes, "largest value accepted (413 above)")
       ->capture_default_str();
   app.add_option("--log-level", log_level, "debug, info, warn or error")->capture_default_str();
+  app.add_option("--compat", compat,
+                 "'raftexample': be a member of an etcd raftexample cluster (its API on --port, "
+                 "its log and snapshot formats)")
+      ->check(CLI::IsMember({"", "raftexample"}));
+  app.add_option("--native-port", native_port,
+                 "with --compat: also serve the native API (/v1/..., /health, /metrics) here");
+  app.add_option("--peer-cert-file", peer_cert,
+                 "TLS certificate for peer traffic (https peer URLs)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--peer-key-file", peer_key, "TLS key for peer traffic")->check(CLI::ExistingFile);
+  app.add_option("--peer-trusted-ca-file", peer_ca, "CA that peer certificates must chain to")
+      ->check(CLI::ExistingFile);
+  app.add_flag("--peer-client-cert-auth", peer_client_cert_auth,
+               "require peers to present a certificate signed by --peer-trusted-ca-file");
+  app.add_option("--client-cert-file", client_cert, "TLS certificate for the key-value API")
+      ->check(CLI::ExistingFile);
+  app.add_option("--client-key-file", client_key, "TLS key for the key-value API")
+      ->check(CLI::ExistingFile);
+  app.add_option("--client-trusted-ca-file", client_ca,
+                 "CA that API clients' certificates must chain to (then they must present one)")
+      ->check(CLI::ExistingFile);
   CLI11_PARSE(app, argc, argv);
 
   raftkit::StderrLogger logger(ParseLevel(log_level));
@@ -84,7 +112,13 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  raftkit::kv::KvStore store;
+  const bool raftexample = compat == "raftexample";
+  if ((peer_cert.empty()) != (peer_key.empty()) || (client_cert.empty()) != (client_key.empty())) {
+    std::fprintf(stderr, "raftkit-kv: a certificate needs its key, and a key its certificate\n");
+    return 2;
+  }
+  raftkit::kv::KvStore store(raftexample ? raftkit::kv::KvStore::Format::kRaftexample
+                                         : raftkit::kv::KvStore::Format::kNative);
   auto registry = std::make_shared<prometheus::Registry>();
   raftkit::server::ServerOptions o;
   o.id = raftkit::NodeId(id);
@@ -98,6 +132,28 @@ int main(int argc, char** argv) {
   o.join = join;
   o.snapshot_count = snapshot_count;
   o.snapshot_catchup_entries = snapshot_count / 2;
+  if (raftexample) {
+    // As a raftexample member: its formats, inline snapshots, no PreVote or CheckQuorum, and its
+    // compaction (keep as many entries as the snapshot interval).
+    o.log_format = raftkit::server::LogFormat::kRaftexample;
+    o.snapshot_mode = raftkit::rafthttp::SnapshotMode::kInline;
+    o.pre_vote = false;
+    o.check_quorum = false;
+    o.snapshot_catchup_entries = snapshot_count;
+  }
+  if (!peer_cert.empty()) {
+    raftkit::http::TlsServerConfig tls;
+    tls.cert_file = peer_cert;
+    tls.key_file = peer_key;
+    tls.ca_file = peer_ca;
+    tls.require_client_cert = peer_client_cert_auth;
+    o.peer_tls = tls;
+    raftkit::http::TlsClientConfig ctls;
+    ctls.ca_file = peer_ca;
+    ctls.cert_file = peer_cert;
+    ctls.key_file = peer_key;
+    o.peer_client_tls = ctls;
+  }
   o.state_machine = &store;
   o.metrics = registry;
   o.logger = &logger;
@@ -114,25 +170,52 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "raftkit-kv: %s\n", server.status().ToString().c_str());
     return 1;
   }
-  raftkit::http::ServerOptions ho;
-  ho.address = client_address;
-  ho.port = port;
-  ho.logger = &logger;
   raftkit::kv::ApiOptions api;
   api.max_value_bytes = max_value_bytes;
   api.metrics = registry;
-  auto http =
-      raftkit::http::Server::Start(ho, raftkit::kv::MakeRoutes(*server.value(), store, api));
-  if (!http.ok()) {
-    std::fprintf(stderr, "raftkit-kv: %s\n", http.status().ToString().c_str());
+  std::vector<std::unique_ptr<raftkit::http::Server>> listeners;
+  auto listen = [&](uint16_t p, std::vector<raftkit::http::Route> routes, const char* what) {
+    raftkit::http::ServerOptions ho;
+    ho.address = client_address;
+    ho.port = p;
+    ho.logger = &logger;
+    if (!client_cert.empty()) {
+      raftkit::http::TlsServerConfig tls;
+      tls.cert_file = client_cert;
+      tls.key_file = client_key;
+      tls.ca_file = client_ca;
+      tls.require_client_cert = !client_ca.empty();
+      ho.tls = tls;
+    }
+    auto http = raftkit::http::Server::Start(ho, std::move(routes));
+    if (!http.ok()) {
+      std::fprintf(stderr, "raftkit-kv: %s\n", http.status().ToString().c_str());
+      return false;
+    }
+    logger.Infof("raftkit-kv {}: serving {} on {}", id, what, http.value()->url());
+    listeners.push_back(std::move(http).value());
+    return true;
+  };
+  if (raftexample) {
+    if (!listen(port, raftkit::kv::MakeRaftexampleRoutes(*server.value(), store, api),
+                "raftexample's API")) {
+      return 1;
+    }
+    if (native_port != 0 &&
+        !listen(native_port, raftkit::kv::MakeRoutes(*server.value(), store, api),
+                "the key-value API")) {
+      return 1;
+    }
+  } else if (!listen(port, raftkit::kv::MakeRoutes(*server.value(), store, api),
+                     "the key-value API")) {
     return 1;
   }
-  logger.Infof("raftkit-kv {}: serving the key-value API on {}", id, http.value()->url());
 
   int sig = 0;
   sigwait(&signals, &sig);
   logger.Infof("raftkit-kv {}: signal {}, stopping", id, sig);
-  http.value()->Stop();
+  for (auto& l : listeners)
+    l->Stop();
   server.value()->Stop();
   return 0;
 }

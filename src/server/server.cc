@@ -178,15 +178,23 @@ struct Server::Impl final : public rafthttp::RaftNode {
   struct Waiter {
     std::promise<Result<std::string>> done;
     Clock::time_point deadline;
+    // The leader when the Ready loop handed the proposal to Raft (kNoNode before that).
+    NodeId lead;
+    bool proposed = false;
   };
   std::mutex waiters_mu;
   std::unordered_map<uint64_t, Waiter> waiters;
+  // LogFormat::kRaftexample: entries carry no request id, so waiting callers are found by the
+  // entry's bytes (oldest first), and membership changes by (change type, node).
+  std::unordered_map<std::string, std::deque<uint64_t>> waiters_by_data;
+  std::multimap<std::pair<int, uint64_t>, uint64_t> waiters_by_conf;
 
   // --- Ready-loop-only state ---
   std::map<uint64_t, std::vector<std::shared_ptr<ReadRequest>>> reads_by_ctx;
   uint64_t read_seq = 0;
   raftpb::ConfState conf_state;
   std::vector<std::pair<Index, raftpb::ConfState>> conf_history;  // (index, cs) for snapshots
+  NodeId last_lead;
 
   // --- status, read by any thread ---
   mutable std::mutex status_mu;
@@ -225,12 +233,17 @@ struct Server::Impl final : public rafthttp::RaftNode {
     raftpb::Snapshot snapshot;
     std::vector<raftpb::Entry> entries;
     std::vector<std::shared_ptr<ReadRequest>> reads;
+    // Proposals handed to an earlier leader when leadership moved (in `orphans_term`); those not
+    // applied by the time an entry of that term is applied were not in the new leader's log.
+    std::vector<uint64_t> orphans;
+    Term orphans_term;
   };
   std::mutex apply_mu;
   std::condition_variable apply_cv;
   std::deque<ApplyBatch> apply_queue;
   std::multimap<Index, std::shared_ptr<ReadRequest>> reads_waiting_apply;  // applier only
   uint64_t last_snapshot_index = 0;                                        // applier only
+  std::vector<std::pair<Term, std::vector<uint64_t>>> orphans;             // applier only
   bool force_snapshot = false;                                             // applier only
   bool apply_stopping = false;
 
@@ -309,6 +322,38 @@ struct Server::Impl final : public rafthttp::RaftNode {
     }
     w->done.set_value(std::move(r));
   }
+  // LogFormat::kRaftexample: the oldest caller waiting for an entry holding `data`.
+  void CompleteByData(std::string_view data, Result<std::string> r) {
+    std::optional<Waiter> w;
+    {
+      std::lock_guard<std::mutex> g(waiters_mu);
+      auto it = waiters_by_data.find(std::string(data));
+      if (it == waiters_by_data.end()) return;
+      auto& ids = it->second;
+      while (!ids.empty() && !w) {
+        auto wi = waiters.find(ids.front());
+        ids.pop_front();
+        if (wi != waiters.end()) {
+          w.emplace(std::move(wi->second));
+          waiters.erase(wi);
+        }
+      }
+      if (ids.empty()) waiters_by_data.erase(it);
+    }
+    if (w) w->done.set_value(std::move(r));
+  }
+  void CompleteByConf(raftpb::ConfChangeType type, NodeId node_id) {
+    uint64_t id = 0;
+    {
+      std::lock_guard<std::mutex> g(waiters_mu);
+      auto it = waiters_by_conf.find({static_cast<int>(type), node_id.value()});
+      if (it == waiters_by_conf.end()) return;
+      id = it->second;
+      waiters_by_conf.erase(it);
+    }
+    Complete(id, std::string());
+  }
+  bool RaftexampleFormat() const { return opts.log_format == LogFormat::kRaftexample; }
   size_t PendingCount() {
     std::lock_guard<std::mutex> g(waiters_mu);
     return waiters.size();
@@ -395,10 +440,18 @@ struct Server::Impl final : public rafthttp::RaftNode {
     for (auto& [id, data] : *props)
       batch.emplace_back(std::move(data));
     const Status st = node->ProposeBatch(batch);
+    const NodeId lead = node->GetBasicStatus().soft_state.lead;
     if (!st.ok()) {
-      const bool no_leader = node->GetBasicStatus().soft_state.lead == kNoNode;
       for (auto& [id, data] : *props) {
-        Complete(id, no_leader ? NoLeaderError() : st);
+        Complete(id, lead == kNoNode ? NoLeaderError() : st);
+      }
+    } else {
+      std::lock_guard<std::mutex> g(waiters_mu);
+      for (auto& [id, data] : *props) {
+        auto it = waiters.find(id);
+        if (it == waiters.end()) continue;
+        it->second.lead = lead;
+        it->second.proposed = true;
       }
     }
     props->clear();
@@ -431,6 +484,19 @@ struct Server::Impl final : public rafthttp::RaftNode {
         } else {
           ++it;
         }
+      }
+    }
+    if (!expired.empty()) {
+      std::lock_guard<std::mutex> g(waiters_mu);
+      for (auto it = waiters_by_data.begin(); it != waiters_by_data.end();) {
+        auto& ids = it->second;
+        ids.erase(std::remove_if(ids.begin(), ids.end(),
+                                 [&](uint64_t id) { return waiters.count(id) == 0; }),
+                  ids.end());
+        it = ids.empty() ? waiters_by_data.erase(it) : std::next(it);
+      }
+      for (auto it = waiters_by_conf.begin(); it != waiters_by_conf.end();) {
+        it = waiters.count(it->second) == 0 ? waiters_by_conf.erase(it) : std::next(it);
       }
     }
     for (auto& w : expired) {
@@ -526,14 +592,26 @@ struct Server::Impl final : public rafthttp::RaftNode {
     UpdateHardState(rd.hard_state);
 
     ApplyBatch batch;
+    if (rd.soft_state && rd.soft_state->lead != kNoNode && rd.soft_state->lead != last_lead) {
+      // Leadership moved: what was handed to another leader may be lost (docs/server.md).
+      const NodeId lead = rd.soft_state->lead;
+      last_lead = lead;
+      std::lock_guard<std::mutex> g(waiters_mu);
+      for (const auto& [id, w] : waiters) {
+        if (w.proposed && w.lead != lead) batch.orphans.push_back(id);
+      }
+      batch.orphans_term = hard.term;
+    }
     if (!rd.snapshot.IsEmpty()) {
       conf_state = rd.snapshot.metadata.conf_state;
       conf_history.clear();
       conf_history.emplace_back(rd.snapshot.metadata.index, conf_state);
       std::map<NodeId, Member> restored;
       std::string_view sm;
-      if (DecodeServerSnapshot(rd.snapshot.data.view(), &restored, &sm).ok()) {
+      if (DecodeServerSnapshot(rd.snapshot.data.view(), &restored, &sm).ok() && !restored.empty()) {
         SetMembers(std::move(restored));
+      } else {
+        SetMembers(MembersOf(conf_state));
       }
       batch.snapshot = rd.snapshot;
     }
@@ -555,13 +633,49 @@ struct Server::Impl final : public rafthttp::RaftNode {
     }
     // Copied, not moved: Advance(rd) reads the committed entries (Bytes are shared, not copied).
     batch.entries = rd.committed_entries;
-    if (!batch.snapshot.IsEmpty() || !batch.entries.empty() || !batch.reads.empty()) {
+    if (!batch.snapshot.IsEmpty() || !batch.entries.empty() || !batch.reads.empty() ||
+        !batch.orphans.empty()) {
       std::lock_guard<std::mutex> g(apply_mu);
       apply_queue.push_back(std::move(batch));
       apply_cv.notify_one();
     }
     node->Advance(rd);
     return true;
+  }
+
+  std::vector<std::string> InitialUrls(NodeId id) const {
+    for (const auto& m : opts.initial_members) {
+      if (m.id == id) return m.peer_urls;
+    }
+    return {};
+  }
+
+  // The member table a snapshot without one implies (raftexample's): the configuration's ids,
+  // with the URLs known here.
+  std::map<NodeId, Member> MembersOf(const raftpb::ConfState& cs) {
+    std::map<NodeId, Member> known;
+    {
+      std::lock_guard<std::mutex> g(status_mu);
+      known = members;
+    }
+    std::map<NodeId, Member> out;
+    auto add = [&](NodeId id, bool learner) {
+      Member m;
+      m.id = id;
+      m.learner = learner;
+      auto it = known.find(id);
+      m.peer_urls = it != known.end() ? it->second.peer_urls : InitialUrls(id);
+      out[id] = std::move(m);
+    };
+    for (NodeId id : cs.voters)
+      add(id, false);
+    for (NodeId id : cs.voters_outgoing)
+      if (out.count(id) == 0) add(id, false);
+    for (NodeId id : cs.learners)
+      add(id, true);
+    for (NodeId id : cs.learners_next)
+      if (out.count(id) == 0) add(id, true);
+    return out;
   }
 
   void SetMembers(std::map<NodeId, Member> next) {
@@ -616,6 +730,11 @@ struct Server::Impl final : public rafthttp::RaftNode {
           if (ctx.is_object() && ctx.value("id", uint64_t{0}) == ch.node_id.value() &&
               ctx.contains("peer_urls")) {
             m.peer_urls = ctx["peer_urls"].get<std::vector<std::string>>();
+          } else if (!ctx.is_object() && !cc.context.empty()) {
+            // raftexample's form: the context is the new member's peer URL.
+            m.peer_urls = {cc.context.str()};
+          } else if (m.peer_urls.empty()) {
+            m.peer_urls = InitialUrls(ch.node_id);
           }
           Emit(EventType::kAddPeer, ch.node_id.value(), 0);
           break;
@@ -661,27 +780,33 @@ struct Server::Impl final : public rafthttp::RaftNode {
         }
         applied = b.snapshot.metadata.index.value();
         last_snapshot_index = applied;
+        FailOrphans(b.snapshot.metadata.term);
       }
+      if (!b.orphans.empty()) orphans.emplace_back(b.orphans_term, std::move(b.orphans));
       for (const auto& e : b.entries) {
         if (e.index.value() <= applied) continue;
         if (e.type == EntryType::EntryNormal) {
           if (!e.data.empty()) {
-            auto [id, payload] = OpenEnvelope(e.data.view());
-            Result<std::string> r = ApplyPayload(e.index, payload);
-            applied = e.index.value();
-            if (id != 0) Complete(id, std::move(r));
+            if (RaftexampleFormat()) {
+              Result<std::string> r = ApplyPayload(e.index, e.data.view());
+              applied = e.index.value();
+              CompleteByData(e.data.view(), std::move(r));
+            } else {
+              auto [id, payload] = OpenEnvelope(e.data.view());
+              Result<std::string> r = ApplyPayload(e.index, payload);
+              applied = e.index.value();
+              if (id != 0) Complete(id, std::move(r));
+            }
           }
         } else {
-          auto ctx = nlohmann::json::parse(ConfChangeContext(e), nullptr, false);
           applied = e.index.value();
           // A member added to a compacted log can only be brought up by a snapshot that already
           // lists it (docs/ready_loop.md): take one right after any membership change.
           force_snapshot = true;
-          if (ctx.is_object() && ctx.contains("request")) {
-            Complete(ctx["request"].get<uint64_t>(), std::string());
-          }
+          CompleteConf(e);
         }
         applied = e.index.value();
+        FailOrphans(e.term);
       }
       for (auto& r : b.reads)
         reads_waiting_apply.emplace(r->index, std::move(r));
@@ -695,13 +820,37 @@ struct Server::Impl final : public rafthttp::RaftNode {
     }
   }
 
-  static std::string ConfChangeContext(const raftpb::Entry& e) {
+  // Fails the orphaned proposals of every leadership change up to `term` that are still waiting:
+  // an entry of the new leader's term was applied here, so they were not in its log.
+  void FailOrphans(Term term) {
+    while (!orphans.empty() && orphans.front().first <= term) {
+      for (uint64_t id : orphans.front().second) {
+        Complete(id, Status(ErrorCode::kProposalDropped,
+                            "leadership moved before the proposal was committed; it was dropped"));
+      }
+      orphans.erase(orphans.begin());
+    }
+  }
+
+  // The caller waiting for a committed membership change, if it was proposed here.
+  void CompleteConf(const raftpb::Entry& e) {
     if (e.type == EntryType::EntryConfChange) {
       auto v1 = raftpb::DecodeConfChange(e.data.view());
-      return v1.ok() ? v1.value().context.str() : std::string();
+      if (!v1.ok()) return;
+      auto ctx = nlohmann::json::parse(v1.value().context.view(), nullptr, false);
+      if (ctx.is_object() && ctx.contains("request") && ctx["request"].is_number_unsigned()) {
+        Complete(ctx["request"].get<uint64_t>(), std::string());
+      } else {
+        CompleteByConf(v1.value().type, v1.value().node_id);
+      }
+      return;
     }
     auto v2 = raftpb::DecodeConfChangeV2(e.data.view());
-    return v2.ok() ? v2.value().context.str() : std::string();
+    if (!v2.ok()) return;
+    auto ctx = nlohmann::json::parse(v2.value().context.view(), nullptr, false);
+    if (ctx.is_object() && ctx.contains("request") && ctx["request"].is_number_unsigned()) {
+      Complete(ctx["request"].get<uint64_t>(), std::string());
+    }
   }
 
   // Every snapshot_count applied entries: the state machine's snapshot (taken here, between two
@@ -732,7 +881,8 @@ struct Server::Impl final : public rafthttp::RaftNode {
         std::lock_guard<std::mutex> g(status_mu);
         ms = members;
       }
-      auto snap = storage->CreateSnapshot(Index(at), cs, Bytes(EncodeServerSnapshot(ms, *data)));
+      auto snap = storage->CreateSnapshot(
+          Index(at), cs, Bytes(RaftexampleFormat() ? *data : EncodeServerSnapshot(ms, *data)));
       if (!snap.ok()) {
         Log().Errorf("server {}: cannot save snapshot at {}: {}", opts.id.value(), at,
                      snap.status().ToString());
@@ -785,8 +935,8 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
       applied = snap.value().metadata.index;
       s.applied = applied.value();
       s.last_snapshot_index = applied.value();
-      s.members = std::move(ms);
       s.conf_state = snap.value().metadata.conf_state;
+      s.members = ms.empty() ? s.MembersOf(s.conf_state) : std::move(ms);
       s.conf_history.emplace_back(applied, s.conf_state);
     }
   }
@@ -799,8 +949,8 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
       s.opts.election_timeout.count() / std::max<int64_t>(1, s.opts.heartbeat_interval.count())));
   rc.storage = s.storage.get();
   rc.applied = applied;
-  rc.check_quorum = true;
-  rc.pre_vote = true;
+  rc.check_quorum = s.opts.check_quorum;
+  rc.pre_vote = s.opts.pre_vote;
   rc.max_size_per_msg = 1024 * 1024;
   rc.max_inflight_msgs = 256;
   rc.max_uncommitted_entries_size = 1 << 30;
@@ -858,7 +1008,8 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   if (report.created && !s.opts.join) {
     std::vector<raft::Peer> peers;
     for (const auto& [id, m] : initial) {
-      peers.push_back({id, Bytes(ConfContext(0, m))});
+      // raftexample bootstraps without contexts; the first entries must be the same bytes.
+      peers.push_back({id, s.RaftexampleFormat() ? Bytes() : Bytes(ConfContext(0, m))});
     }
     if (peers.empty()) {
       return Status(ErrorCode::kInvalidArgument, "server: a new cluster needs initial members");
@@ -938,6 +1089,16 @@ std::future<Result<std::string>> Server::Propose(std::string data) {
   }
   const uint64_t id = s.NewRequestId();
   auto f = s.Register(id);
+  if (s.RaftexampleFormat()) {
+    {
+      std::lock_guard<std::mutex> g(s.waiters_mu);
+      s.waiters_by_data[data].push_back(id);
+    }
+    std::lock_guard<std::mutex> g(s.mu);
+    s.inbox_proposals.emplace_back(id, std::move(data));
+    if (s.inbox_proposals.size() == 1) s.cv.notify_one();
+    return f;
+  }
   {
     std::lock_guard<std::mutex> g(s.mu);
     s.inbox_proposals.emplace_back(id, Envelope(id, data));
@@ -987,13 +1148,32 @@ namespace {
 Status ProposeConf(Server::Impl& s, raftpb::ConfChangeType type, const Member& m) {
   const uint64_t id = s.NewRequestId();
   auto f = s.Register(id);
-  raftpb::ConfChangeV2 cc;
-  cc.changes.push_back({type, m.id, Bytes()});
-  cc.context = Bytes(ConfContext(id, m));
-  s.Post([&s, cc, id] {
-    const Status st = s.node->ProposeConfChange(cc);
-    if (!st.ok()) s.Complete(id, st);
-  });
+  if (s.RaftexampleFormat()) {
+    // raftexample's form: a v1 change (raftexample ignores v2 entries) whose context is the
+    // member's peer URL.
+    raftpb::ConfChange v1;
+    v1.type = type;
+    v1.node_id = m.id;
+    if (type != raftpb::ConfChangeType::ConfChangeRemoveNode && !m.peer_urls.empty()) {
+      v1.context = Bytes(m.peer_urls.front());
+    }
+    {
+      std::lock_guard<std::mutex> g(s.waiters_mu);
+      s.waiters_by_conf.emplace(std::make_pair(static_cast<int>(type), m.id.value()), id);
+    }
+    s.Post([&s, v1, id] {
+      const Status st = s.node->ProposeConfChange(v1);
+      if (!st.ok()) s.Complete(id, st);
+    });
+  } else {
+    raftpb::ConfChangeV2 cc;
+    cc.changes.push_back({type, m.id, Bytes()});
+    cc.context = Bytes(ConfContext(id, m));
+    s.Post([&s, cc, id] {
+      const Status st = s.node->ProposeConfChange(cc);
+      if (!st.ok()) s.Complete(id, st);
+    });
+  }
   auto r = f.get();
   return r.ok() ? Status::Ok() : r.status();
 }

@@ -73,6 +73,22 @@ struct Member {
   bool learner = false;
 };
 
+/// How proposals, membership changes and snapshots are laid out in the log. Every member of a
+/// cluster must use the same one.
+enum class LogFormat {
+  /// raftkit's own. A proposal's entry carries a request id, so the proposer finds its caller
+  /// again. Membership changes are ConfChangeV2, with the member's record (JSON) as context.
+  /// Snapshots hold the member table and the state machine's bytes.
+  kRaftkit,
+  /// etcd's contrib/raftexample. An entry holds the application's bytes and nothing else; the
+  /// proposer matches applied entries to waiting callers by content. Membership changes are
+  /// ConfChange (v1), with the member's peer URL as context. Snapshots hold the state machine's
+  /// bytes only; peer URLs come from `initial_members` and the changes' contexts. Pair it with
+  /// rafthttp::SnapshotMode::kInline, pre_vote = false and check_quorum = false to behave as a
+  /// raftexample member does.
+  kRaftexample,
+};
+
 struct ServerOptions {
   NodeId id;
   uint64_t cluster_id = 0x1000;
@@ -100,6 +116,10 @@ struct ServerOptions {
   /// behind it for slow followers.
   uint64_t snapshot_count = 10000;
   uint64_t snapshot_catchup_entries = 5000;
+  /// Raft's PreVote and CheckQuorum (both on by default; raftexample runs without them).
+  bool pre_vote = true;
+  bool check_quorum = true;
+  LogFormat log_format = LogFormat::kRaftkit;
 
   StateMachine* state_machine = nullptr;  ///< required; must outlive the server
   /// How Do() encodes named commands; null: CommandCodec's default.
@@ -155,8 +175,10 @@ class Server {
   void Stop();
 
   /// Proposes `data`; the future holds the StateMachine's result for it once applied here, or an
-  /// error: kNotLeader (no leader known: `LeaderHint` says more), kTimeout, kStopped,
-  /// kOverloaded, kProposalDropped.
+  /// error: kNotLeader (no leader known), kTimeout, kStopped, kOverloaded, or kProposalDropped
+  /// (leadership moved while the proposal was in flight and it was not in the new leader's log
+  /// when this member applied the new leader's first entry). After kTimeout and kProposalDropped
+  /// the outcome is unknown: the command may still be applied.
   std::future<Result<std::string>> Propose(std::string data);
   /// Propose and wait.
   Result<std::string> ProposeAndWait(std::string data);
