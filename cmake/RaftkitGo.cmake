@@ -34,3 +34,22 @@ function(raftkit_go_program target output_name source)
   add_custom_target(${target} ALL DEPENDS ${out})
   set_target_properties(${target} PROPERTIES RAFTKIT_GO_OUTPUT ${out})
 endfunction()
+
+# raftkit_go_package(<target> <output-name> <import-path>)
+# As raftkit_go_program, for a whole Go package of the GOPATH tree, e.g. etcd's
+# go.etcd.io/etcd/contrib/raftexample (a live peer for the mixed-cluster tests).
+function(raftkit_go_package target output_name import_path)
+  set(out ${CMAKE_BINARY_DIR}/go/${output_name})
+  file(GLOB pkg_sources ${RAFTKIT_ETCD_GOPATH}/src/${import_path}/*.go)
+  add_custom_command(
+    OUTPUT ${out}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_BINARY_DIR}/go
+    COMMAND ${CMAKE_COMMAND} -E env GO111MODULE=off GOPATH=${RAFTKIT_ETCD_GOPATH}
+            GOCACHE=${CMAKE_BINARY_DIR}/gocache GOFLAGS=
+            ${RAFTKIT_GO} build -o ${out} ${import_path}
+    DEPENDS ${pkg_sources}
+    COMMENT "Building ${output_name} (Go package ${import_path})"
+    VERBATIM)
+  add_custom_target(${target} ALL DEPENDS ${out})
+  set_target_properties(${target} PROPERTIES RAFTKIT_GO_OUTPUT ${out})
+endfunction()

@@ -1,11 +1,8 @@
 // raftkit-kv as users run it: three processes on 127.0.0.1 driven through the HTTP API —
 // writes and reads through every member, compare-and-set, errors (404, 412, 413), a kill -9 of the
 // leader under writes with no acknowledged write lost, and the restarted member catching up.
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -19,18 +16,15 @@
 #include <nlohmann/json.hpp>
 
 #include "raftkit/transport/http/client.h"
-
-extern char** environ;
+#include "testlib/process.h"
 
 namespace raftkit {
 namespace {
 
 using namespace std::chrono_literals;
 
-// Ports derived from the test process id keep parallel runs apart; they stay below Linux's
-// ephemeral range (32768 and up), where the kernel picks ports for outgoing connections.
 uint16_t BasePort() {
-  return static_cast<uint16_t>(20000 + (getpid() % 1200) * 10);
+  return testing::TestPortBase();
 }
 
 class KvCluster {
@@ -47,11 +41,7 @@ class KvCluster {
     client_ = http::Client::Create({}).value();
   }
   ~KvCluster() {
-    std::vector<int> running;
-    for (const auto& [i, pid] : pids_)
-      running.push_back(i);
-    for (int i : running)
-      Kill(i, SIGKILL);
+    procs_.clear();  // SIGKILL
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
   }
@@ -84,26 +74,15 @@ class KvCluster {
                                      "--max-value-bytes",
                                      "1000"};
     if (join) args.emplace_back("--join");
-    std::vector<char*> argv;
-    for (auto& a : args)
-      argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    pid_t pid = 0;
-    ASSERT_EQ(posix_spawn(&pid, bin.c_str(), &fa, nullptr, argv.data(), environ), 0);
-    posix_spawn_file_actions_destroy(&fa);
-    pids_[i] = pid;
+    auto p = std::make_unique<testing::ChildProcess>(args, log);
+    ASSERT_TRUE(p->ok()) << bin;
+    procs_[i] = std::move(p);
   }
   void Kill(int i, int sig) {
-    auto it = pids_.find(i);
-    if (it == pids_.end()) return;
-    kill(it->second, sig);
-    int status = 0;
-    waitpid(it->second, &status, 0);
-    pids_.erase(it);
+    auto it = procs_.find(i);
+    if (it == procs_.end()) return;
+    it->second->Stop(sig);
+    procs_.erase(it);
   }
 
   http::Response Do(const std::string& method, const std::string& url,
@@ -135,7 +114,7 @@ class KvCluster {
  private:
   std::filesystem::path dir_;
   std::string cluster_;
-  std::map<int, pid_t> pids_;
+  std::map<int, std::unique_ptr<testing::ChildProcess>> procs_;
   std::unique_ptr<http::Client> client_;
 };
 
