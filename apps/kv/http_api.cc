@@ -9,6 +9,8 @@
 #include <prometheus/text_serializer.h>
 #include <nlohmann/json.hpp>
 
+#include "raftkit/transport/http/client.h"
+
 namespace raftkit::kv {
 namespace {
 
@@ -46,7 +48,9 @@ http::Response Error(int status, std::string_view reason, server::Server* s = nu
     if (st.leader != kNoNode) {
       j["leader"] = st.leader.value();
       for (const auto& m : st.members) {
-        if (m.id == st.leader && !m.peer_urls.empty()) j["leader_peer_url"] = m.peer_urls.front();
+        if (m.id != st.leader) continue;
+        if (!m.peer_urls.empty()) j["leader_peer_url"] = m.peer_urls.front();
+        if (!m.client_urls.empty()) j["leader_url"] = m.client_urls.front();
       }
     }
   }
@@ -145,7 +149,37 @@ void HandleCluster(server::Server& s, http::ServerRequest& req, http::ResponseWr
       (void)w.Respond(Error(400, "expected {\"to\": <member id>}"));
       return;
     }
-    done(s.TransferLeadership(NodeId(j["to"].get<uint64_t>()), std::chrono::seconds(10)), 204);
+    const NodeId to(j["to"].get<uint64_t>());
+    const auto st = s.GetStatus();
+    if (st.leader != kNoNode && st.leader != st.id && to != st.id) {
+      // Only the leader (or the transferee) can ask Raft to move leadership: hand the request to
+      // the leader's API.
+      std::string leader_url;
+      for (const auto& m : st.members) {
+        if (m.id == st.leader && !m.client_urls.empty()) leader_url = m.client_urls.front();
+      }
+      if (leader_url.empty()) {
+        (void)w.Respond(Error(503, "the leader's client URL is not known yet", &s));
+        return;
+      }
+      static auto client = http::Client::Create({}).value();
+      http::ClientRequest fwd;
+      fwd.method = "POST";
+      fwd.url = leader_url + "/v1/cluster/leader";
+      fwd.body = req.body;
+      auto r = client->Do(fwd);
+      if (!r.ok()) {
+        (void)w.Respond(Error(503, "forwarding to the leader: " + r.status().message(), &s));
+        return;
+      }
+      http::Response out{r.value().status, {}, r.value().body};
+      if (auto ct = r.value().headers.Get("Content-Type")) {
+        out.headers.Add("Content-Type", std::string(*ct));
+      }
+      (void)w.Respond(out);
+      return;
+    }
+    done(s.TransferLeadership(to, std::chrono::seconds(10)), 204);
     return;
   }
   if (path == kMembers && req.method == "POST") {
@@ -353,6 +387,7 @@ std::vector<http::Route> MakeRoutes(server::Server& s, KvStore& store, ApiOption
                       for (const auto& m : st.members) {
                         members.push_back({{"id", m.id.value()},
                                            {"peer_urls", m.peer_urls},
+                                           {"client_urls", m.client_urls},
                                            {"learner", m.learner}});
                       }
                       (void)w.Respond(Json(200, {{"id", st.id.value()},

@@ -3,15 +3,18 @@
 //   DELETE /v1/kv/{key}                  204
 //   GET    /v1/kv/{key}[?serializable=true]   200 value | 404; linearizable unless serializable
 //   GET    /v1/kv?prefix=P&limit=N       200 JSON [{"key","value"}...]
-//   GET    /v1/cluster                   200 JSON: members, leader, term, commit, applied
+//   GET    /v1/cluster                   200 JSON: members (id, peer_urls, client_urls, learner),
+//                                        leader, term, commit, applied
 //   POST   /v1/cluster/members           JSON {"id","peer_urls","learner"} -> 201 once applied
 //   DELETE /v1/cluster/members/{id}      204 once applied (the removed member then stops)
 //   POST   /v1/cluster/members/{id}/promote   learner -> voter, 204
-//   POST   /v1/cluster/leader            JSON {"to": id} -> 204 once it leads
+//   POST   /v1/cluster/leader            JSON {"to": id} -> 204 once it leads (a follower hands
+//                                        the request to the leader's API)
 //   GET    /health                       200 when a leader is known and a linearizable read
 //                                        succeeds here (applied caught up), else 503
 //   GET    /metrics                      Prometheus text
-// Errors are JSON {"error": reason[, "leader": id, "leader_url": url]}: 400 bad key or request,
+// Errors are JSON {"error": reason[, "leader": id, "leader_url": its client URL,
+// "leader_peer_url": url]}: 400 bad key or request,
 // 413 value too large, 429 overloaded, 503 no leader / no quorum within the timeout.
 #pragma once
 

@@ -126,8 +126,15 @@ int main(int argc, char** argv) {
   o.peer_listen_address = own.value().host;
   o.peer_listen_port = own.value().port;
   o.advertise_peer_urls = {urls[id - 1]};
+  if (!raftexample) {
+    // The address clients reach: the listen address, or the peer URL's host for a wildcard.
+    const std::string host =
+        client_address == "0.0.0.0" || client_address == "::" ? own.value().host : client_address;
+    o.advertise_client_urls = {(client_cert.empty() ? "http://" : "https://") + host + ":" +
+                               std::to_string(port)};
+  }
   for (size_t i = 0; i < urls.size(); ++i) {
-    o.initial_members.push_back({raftkit::NodeId(i + 1), {urls[i]}, false});
+    o.initial_members.push_back({raftkit::NodeId(i + 1), {urls[i]}, false, {}});
   }
   o.join = join;
   o.snapshot_count = snapshot_count;

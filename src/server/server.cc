@@ -58,7 +58,10 @@ constexpr std::string_view kSnapshotMagic = "RKSNAP1\n";
 std::string MembersJson(const std::map<NodeId, Member>& members) {
   nlohmann::json j = nlohmann::json::array();
   for (const auto& [id, m] : members) {
-    j.push_back({{"id", id.value()}, {"peer_urls", m.peer_urls}, {"learner", m.learner}});
+    j.push_back({{"id", id.value()},
+                 {"peer_urls", m.peer_urls},
+                 {"client_urls", m.client_urls},
+                 {"learner", m.learner}});
   }
   return j.dump();
 }
@@ -71,9 +74,12 @@ std::optional<std::map<NodeId, Member>> ParseMembers(std::string_view text) {
     if (!m.is_object() || !m.contains("id") || !m["id"].is_number_unsigned()) return std::nullopt;
     Member mem;
     mem.id = NodeId(m["id"].get<uint64_t>());
-    if (m.contains("peer_urls") && m["peer_urls"].is_array()) {
-      for (const auto& u : m["peer_urls"]) {
-        if (u.is_string()) mem.peer_urls.push_back(u.get<std::string>());
+    for (const char* field : {"peer_urls", "client_urls"}) {
+      if (!m.contains(field) || !m[field].is_array()) continue;
+      for (const auto& u : m[field]) {
+        if (u.is_string()) {
+          (field[0] == 'p' ? mem.peer_urls : mem.client_urls).push_back(u.get<std::string>());
+        }
       }
     }
     mem.learner = m.value("learner", false);
@@ -121,6 +127,7 @@ std::string ConfContext(uint64_t request, const Member& m) {
   return nlohmann::json{{"request", request},
                         {"id", m.id.value()},
                         {"peer_urls", m.peer_urls},
+                        {"client_urls", m.client_urls},
                         {"learner", m.learner}}
       .dump();
 }
@@ -195,6 +202,10 @@ struct Server::Impl final : public rafthttp::RaftNode {
   raftpb::ConfState conf_state;
   std::vector<std::pair<Index, raftpb::ConfState>> conf_history;  // (index, cs) for snapshots
   NodeId last_lead;
+  // Leader only: when the oldest unanswered heartbeat to each follower left, and when each
+  // follower last triggered kElectionTimeoutThreshold.
+  std::map<NodeId, Clock::time_point> heartbeat_sent;
+  std::map<NodeId, Clock::time_point> threshold_warned;
 
   // --- status, read by any thread ---
   mutable std::mutex status_mu;
@@ -253,14 +264,51 @@ struct Server::Impl final : public rafthttp::RaftNode {
 
   Logger& Log() const { return logger != nullptr ? *logger : NullLogger(); }
 
-  void Emit(EventType type, uint64_t value, uint64_t prev) {
+  void Emit(EventType type, uint64_t value, uint64_t prev,
+            std::chrono::microseconds duration = std::chrono::microseconds(0)) {
     std::vector<EventListener> ls;
     {
       std::lock_guard<std::mutex> g(status_mu);
+      if (listeners.empty()) return;
       ls = listeners;
     }
     for (auto& l : ls)
-      l(Event{type, value, prev});
+      l(Event{type, value, prev, duration});
+  }
+
+  // ---- heartbeat round trips (leader) ----
+  void NoteHeartbeatsSent(const std::vector<raftpb::Message>& msgs, Clock::time_point now) {
+    for (const auto& m : msgs) {
+      if (m.type == MessageType::MsgHeartbeat) heartbeat_sent.try_emplace(m.to, now);
+    }
+  }
+  void NoteHeartbeatAnswered(NodeId from, Clock::time_point now) {
+    auto it = heartbeat_sent.find(from);
+    if (it == heartbeat_sent.end()) return;
+    const auto rtt = std::chrono::duration_cast<std::chrono::microseconds>(now - it->second);
+    heartbeat_sent.erase(it);
+    Emit(EventType::kHeartbeat, from.value(), 0, rtt);
+    MaybeWarnThreshold(from, rtt, now);
+  }
+  void MaybeWarnThreshold(NodeId peer, std::chrono::microseconds waited, Clock::time_point now) {
+    const auto threshold = std::chrono::duration_cast<std::chrono::microseconds>(
+        opts.election_timeout * opts.election_timeout_threshold);
+    if (waited < threshold) return;
+    auto w = threshold_warned.find(peer);
+    if (w != threshold_warned.end() && now - w->second < 10 * opts.election_timeout) return;
+    threshold_warned[peer] = now;
+    Log().Warnf(
+        "server {}: heartbeat round trip to {} took {} ms, near the election timeout "
+        "({} ms)",
+        opts.id.value(), peer.value(), waited.count() / 1000, opts.election_timeout.count());
+    Emit(EventType::kElectionTimeoutThreshold, peer.value(), 0, waited);
+  }
+  // Followers silent since an unanswered heartbeat count too (their answer may never come).
+  void CheckSilentFollowers(Clock::time_point now) {
+    for (const auto& [peer, sent] : heartbeat_sent) {
+      MaybeWarnThreshold(peer, std::chrono::duration_cast<std::chrono::microseconds>(now - sent),
+                         now);
+    }
   }
 
   void Post(std::function<void()> task) {
@@ -387,6 +435,7 @@ struct Server::Impl final : public rafthttp::RaftNode {
         reads.swap(inbox_reads);
       }
       for (auto& m : msgs) {
+        if (m.type == MessageType::MsgHeartbeatResp) NoteHeartbeatAnswered(m.from, Clock::now());
         const Status st = node->Step(std::move(m));
         if (!st.ok()) Log().Debugf("server: step: {}", st.ToString());
       }
@@ -398,11 +447,13 @@ struct Server::Impl final : public rafthttp::RaftNode {
       if (!reads.empty()) StartReads(&reads);
       const auto now = Clock::now();
       if (now >= next_tick) {
+        if (!heartbeat_sent.empty()) CheckSilentFollowers(now);
         node->Tick();
         next_tick += tick;
         if (next_tick < now) next_tick = now + tick;  // fell behind: do not tick in a burst
       }
       if (now >= next_expiry) {
+        MaybePublishClientUrls(now);
         ExpireRequests(now);
         next_expiry = now + std::chrono::milliseconds(100);
       }
@@ -417,6 +468,32 @@ struct Server::Impl final : public rafthttp::RaftNode {
         return;
       }
     }
+  }
+
+  // Publishes this member's client URLs into the member table (like etcd's member attributes):
+  // once a leader is known, retried every few seconds until the table shows them.
+  Clock::time_point last_publish{};
+  void MaybePublishClientUrls(Clock::time_point now) {
+    if (opts.advertise_client_urls.empty() || RaftexampleFormat() || removed_at) return;
+    if (now - last_publish <
+        std::max<Clock::duration>(opts.election_timeout, std::chrono::milliseconds(500)))
+      return;
+    Member me;
+    {
+      std::lock_guard<std::mutex> g(status_mu);
+      if (soft.lead == kNoNode) return;
+      auto it = members.find(opts.id);
+      if (it == members.end() || it->second.client_urls == opts.advertise_client_urls) return;
+      me = it->second;
+    }
+    last_publish = now;
+    me.client_urls = opts.advertise_client_urls;
+    raftpb::ConfChangeV2 cc;
+    cc.changes.push_back({raftpb::ConfChangeType::ConfChangeUpdateNode, opts.id, Bytes()});
+    cc.context = Bytes(ConfContext(0, me));
+    const Status st = node->ProposeConfChange(cc);
+    if (!st.ok())
+      Log().Debugf("server {}: publishing client URLs: {}", opts.id.value(), st.ToString());
   }
 
   void FailAllPending(const Status& why) {
@@ -464,10 +541,15 @@ struct Server::Impl final : public rafthttp::RaftNode {
       reads->clear();
       return;
     }
-    const uint64_t ctx = ++read_seq;
-    std::string c(8, '\0');
-    for (int i = 0; i < 8; ++i)
-      c[static_cast<size_t>(i)] = static_cast<char>(ctx >> (56 - 8 * i));
+    // The leader keys pending reads by context and ignores a context it already holds, so a
+    // context must be unique across members and restarts: this member's id, then a sequence
+    // number under the random per-start prefix.
+    const uint64_t ctx = id_prefix | (++read_seq & 0xffffffffu);
+    std::string c(16, '\0');
+    for (int i = 0; i < 8; ++i) {
+      c[static_cast<size_t>(i)] = static_cast<char>(opts.id.value() >> (56 - 8 * i));
+      c[static_cast<size_t>(8 + i)] = static_cast<char>(ctx >> (56 - 8 * i));
+    }
     reads_by_ctx[ctx] = std::move(*reads);
     reads->clear();
     node->ReadIndex(Bytes(std::move(c)));
@@ -581,6 +663,11 @@ struct Server::Impl final : public rafthttp::RaftNode {
     // A leader sends its appends while its own write is in flight (thesis §10.2.1); everyone
     // else persists first.
     std::vector<raftpb::Message> msgs = std::move(rd.messages);
+    if (leader) {
+      NoteHeartbeatsSent(msgs, Clock::now());
+    } else if (!heartbeat_sent.empty()) {
+      heartbeat_sent.clear();
+    }
     if (leader) Send(msgs);
     const Status st = storage->Save(rd.hard_state, rd.entries, rd.snapshot,
                                     rd.must_sync || conf_committed || !rd.snapshot.IsEmpty());
@@ -616,9 +703,9 @@ struct Server::Impl final : public rafthttp::RaftNode {
       batch.snapshot = rd.snapshot;
     }
     for (const auto& rs : rd.read_states) {
-      if (rs.request_ctx.size() != 8) continue;
+      if (rs.request_ctx.size() != 16) continue;
       uint64_t ctx = 0;
-      for (char c : rs.request_ctx.view())
+      for (char c : rs.request_ctx.view().substr(8))
         ctx = (ctx << 8) | static_cast<uint8_t>(c);
       auto it = reads_by_ctx.find(ctx);
       if (it == reads_by_ctx.end()) continue;
@@ -730,6 +817,9 @@ struct Server::Impl final : public rafthttp::RaftNode {
           if (ctx.is_object() && ctx.value("id", uint64_t{0}) == ch.node_id.value() &&
               ctx.contains("peer_urls")) {
             m.peer_urls = ctx["peer_urls"].get<std::vector<std::string>>();
+            if (ctx.contains("client_urls") && !ctx["client_urls"].empty()) {
+              m.client_urls = ctx["client_urls"].get<std::vector<std::string>>();
+            }
           } else if (!ctx.is_object() && !cc.context.empty()) {
             // raftexample's form: the context is the new member's peer URL.
             m.peer_urls = {cc.context.str()};
@@ -741,6 +831,7 @@ struct Server::Impl final : public rafthttp::RaftNode {
         }
         case raftpb::ConfChangeType::ConfChangeRemoveNode:
           next.erase(ch.node_id);
+          heartbeat_sent.erase(ch.node_id);
           {
             std::lock_guard<std::mutex> g(status_mu);
             removed_ids.insert(ch.node_id);
@@ -750,7 +841,11 @@ struct Server::Impl final : public rafthttp::RaftNode {
           break;
         case raftpb::ConfChangeType::ConfChangeUpdateNode:
           if (ctx.is_object() && ctx.contains("peer_urls") && next.count(ch.node_id) > 0) {
-            next[ch.node_id].peer_urls = ctx["peer_urls"].get<std::vector<std::string>>();
+            Member& m = next[ch.node_id];
+            m.peer_urls = ctx["peer_urls"].get<std::vector<std::string>>();
+            if (ctx.contains("client_urls")) {
+              m.client_urls = ctx["client_urls"].get<std::vector<std::string>>();
+            }
           }
           break;
       }
@@ -1207,6 +1302,14 @@ Status Server::RemoveMember(NodeId id) {
 
 Status Server::TransferLeadership(NodeId to, std::chrono::milliseconds timeout) {
   Impl& s = *impl_;
+  if (Leader() == to) return Status::Ok();
+  if (!IsLeader() && to != s.opts.id) {
+    const NodeId lead = Leader();
+    return Status(ErrorCode::kNotLeader,
+                  lead == kNoNode
+                      ? std::string("no leader is known")
+                      : fmt::format("ask the leader (member {}) to move leadership", lead.value()));
+  }
   s.Post([&s, to] { s.node->TransferLeader(to); });
   const auto deadline = Clock::now() + timeout;
   while (Clock::now() < deadline) {

@@ -109,14 +109,18 @@ bool Eventually(const std::function<bool()>& pred, std::chrono::milliseconds tim
 
 class Cluster {
  public:
-  explicit Cluster(int n, uint64_t snapshot_count = 10000) : snapshot_count_(snapshot_count) {
+  explicit Cluster(int n, uint64_t snapshot_count = 10000,
+                   std::function<void(ServerOptions&)> customize = nullptr)
+      : snapshot_count_(snapshot_count), customize_(std::move(customize)) {
     root_ = std::filesystem::temp_directory_path() /
             ("raftkit-server-test-" + std::to_string(getpid()) + "-" + std::to_string(counter_++));
     std::filesystem::create_directories(root_);
     for (int i = 1; i <= n; ++i) {
       const uint16_t port = FreePort();
-      members_.push_back(
-          {NodeId(static_cast<uint64_t>(i)), {"http://127.0.0.1:" + std::to_string(port)}, false});
+      members_.push_back({NodeId(static_cast<uint64_t>(i)),
+                          {"http://127.0.0.1:" + std::to_string(port)},
+                          false,
+                          {}});
       ports_[static_cast<uint64_t>(i)] = port;
     }
     for (int i = 1; i <= n; ++i)
@@ -144,6 +148,7 @@ class Cluster {
     o.snapshot_count = snapshot_count_;
     o.snapshot_catchup_entries = snapshot_count_ / 2;
     o.state_machine = machines_[id].get();
+    if (customize_) customize_(o);
     // RAFTKIT_TEST_LOG=1 shows the members' logs.
     static StderrLogger log(LogLevel::kDebug);
     if (std::getenv("RAFTKIT_TEST_LOG") != nullptr) o.logger = &log;
@@ -154,7 +159,7 @@ class Cluster {
   void StopMember(uint64_t id) { servers_[id].reset(); }
   Member NewMember(uint64_t id) {
     ports_[id] = FreePort();
-    Member m{NodeId(id), {"http://127.0.0.1:" + std::to_string(ports_[id])}, false};
+    Member m{NodeId(id), {"http://127.0.0.1:" + std::to_string(ports_[id])}, false, {}};
     members_.push_back(m);
     return m;
   }
@@ -192,6 +197,7 @@ class Cluster {
  private:
   static inline std::atomic<int> counter_{0};
   uint64_t snapshot_count_;
+  std::function<void(ServerOptions&)> customize_;
   std::filesystem::path root_;
   std::vector<Member> members_;
   std::map<uint64_t, uint16_t> ports_;
@@ -282,6 +288,33 @@ TEST(ServerTest, ALinearizableReadOnAFollowerSeesEveryEarlierWrite) {
   }
 }
 
+// Reads batched on different members at the same time must not be mistaken for one another by
+// the leader (it ignores a read context it already holds).
+TEST(ServerTest, ConcurrentLinearizableReadsOnEveryMemberAllComplete) {
+  Cluster c(3);
+  ASSERT_NE(c.Leader(), nullptr);
+  ASSERT_TRUE(c.Leader()->ProposeAndWait("r=1").ok());
+  std::atomic<int> failed{0};
+  std::vector<std::thread> readers;
+  for (uint64_t id : c.ids()) {
+    for (int t = 0; t < 8; ++t) {
+      readers.emplace_back([&, id] {
+        for (int n = 0; n < 50; ++n) {
+          const Status st = c.server(id).LinearizableRead();
+          if (!st.ok()) {
+            ++failed;
+            ADD_FAILURE() << "member " << id << ": " << st.ToString();
+            return;
+          }
+        }
+      });
+    }
+  }
+  for (auto& t : readers)
+    t.join();
+  EXPECT_EQ(failed.load(), 0);
+}
+
 TEST(ServerTest, AMemberRestartsFromItsDataDirectory) {
   Cluster c(3);
   Server* leader = c.Leader();
@@ -341,6 +374,68 @@ TEST(ServerTest, LeadershipMovesOnRequestAndALeaderCanBeRemoved) {
   // The removed member stops serving: its requests fail with kStopped.
   EXPECT_TRUE(Eventually(
       [&] { return next.ProposeAndWait("late=1").status().code() == ErrorCode::kStopped; }));
+}
+
+TEST(ServerTest, OnlyTheLeaderOrTheTransfereeCanMoveLeadership) {
+  Cluster c(3);
+  Server* leader = c.Leader();
+  ASSERT_NE(leader, nullptr);
+  std::vector<uint64_t> followers;
+  for (uint64_t id : c.ids()) {
+    if (&c.server(id) != leader) followers.push_back(id);
+  }
+  ASSERT_EQ(followers.size(), 2u);
+  // A follower cannot move leadership to a third member (Raft would make it the transferee).
+  const Status st = c.server(followers[0]).TransferLeadership(NodeId(followers[1]), 2s);
+  EXPECT_EQ(st.code(), ErrorCode::kNotLeader) << st.ToString();
+  EXPECT_TRUE(leader->IsLeader());
+  // The transferee itself can: its request goes to the leader.
+  ASSERT_TRUE(c.server(followers[1]).TransferLeadership(NodeId(followers[1]), 5s).ok());
+  EXPECT_TRUE(c.server(followers[1]).IsLeader());
+}
+
+TEST(ServerTest, EveryMemberLearnsEveryMembersClientUrls) {
+  Cluster c(3, 10000, [](ServerOptions& o) {
+    o.advertise_client_urls = {"http://client-" + std::to_string(o.id.value()) + ":9000"};
+  });
+  for (uint64_t id : c.ids()) {
+    EXPECT_TRUE(Eventually([&] {
+      const auto st = c.server(id).GetStatus();
+      if (st.members.size() != 3) return false;
+      for (const auto& m : st.members) {
+        if (m.client_urls !=
+            std::vector<std::string>{"http://client-" + std::to_string(m.id.value()) + ":9000"}) {
+          return false;
+        }
+      }
+      return true;
+    })) << "member "
+        << id;
+  }
+}
+
+TEST(ServerTest, TheLeaderReportsHeartbeatRoundTripsAndWarnsNearTheElectionTimeout) {
+  // A threshold of 0 makes every round trip "near the election timeout".
+  Cluster c(3, 10000, [](ServerOptions& o) { o.election_timeout_threshold = 0.0; });
+  Server* leader = c.Leader();
+  ASSERT_NE(leader, nullptr);
+  const uint64_t lid = leader->GetStatus().id.value();
+  std::mutex mu;
+  std::map<uint64_t, int> heartbeats, warnings;
+  leader->AddListener([&](const Event& e) {
+    std::lock_guard<std::mutex> g(mu);
+    if (e.type == EventType::kHeartbeat && e.duration.count() >= 0) ++heartbeats[e.value];
+    if (e.type == EventType::kElectionTimeoutThreshold) ++warnings[e.value];
+  });
+  EXPECT_TRUE(Eventually([&] {
+    std::lock_guard<std::mutex> g(mu);
+    return heartbeats.size() == 2 && warnings.size() == 2;
+  }));
+  std::lock_guard<std::mutex> g(mu);
+  EXPECT_EQ(heartbeats.count(lid), 0u) << "a leader sends no heartbeats to itself";
+  // Warnings are rate-limited: one per follower per ten election timeouts.
+  for (const auto& [id, n] : warnings)
+    EXPECT_EQ(n, 1) << id;
 }
 
 TEST(ServerTest, WithoutAQuorumRequestsFailInsteadOfHanging) {

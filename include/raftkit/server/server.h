@@ -71,6 +71,8 @@ struct Member {
   NodeId id;
   std::vector<std::string> peer_urls;
   bool learner = false;
+  /// Where the application serves its clients, as the member advertised it (empty until then).
+  std::vector<std::string> client_urls;
 };
 
 /// How proposals, membership changes and snapshots are laid out in the log. Every member of a
@@ -98,6 +100,10 @@ struct ServerOptions {
   uint16_t peer_listen_port = 0;
   /// This member's advertised peer URLs (sent to peers); default: http://<listen address>:<port>.
   std::vector<std::string> advertise_peer_urls;
+  /// Where the application serves clients; published into the member table (a ConfChange
+  /// UpdateNode once a leader is known), so that every member can point clients at the leader.
+  /// Not with LogFormat::kRaftexample, whose members could not apply it.
+  std::vector<std::string> advertise_client_urls;
   /// The initial members (including this one) for a new data directory, unless `join`.
   std::vector<Member> initial_members;
   /// A new member joining a running cluster: it starts empty and learns everything from the
@@ -108,6 +114,9 @@ struct ServerOptions {
   /// `election_timeout` without a leader (rounded to ticks).
   std::chrono::milliseconds heartbeat_interval{100};
   std::chrono::milliseconds election_timeout{1000};
+  /// kElectionTimeoutThreshold fires when a heartbeat round trip passes this fraction of the
+  /// election timeout (goraft's ElectionTimeoutThresholdPercent).
+  double election_timeout_threshold = 0.8;
   /// A proposal or read not answered within this fails with kTimeout.
   std::chrono::milliseconds request_timeout{5000};
   /// Proposals accepted but not yet applied; beyond it Propose fails at once with kOverloaded.
@@ -143,8 +152,9 @@ struct ServerStatus {
   std::vector<Member> members;
 };
 
-/// Events (the seed's names): state and leader changes, term changes, commits (applied
-/// entries), members added and removed.
+/// Events (goraft's names): state and leader changes, term changes, commits (applied entries),
+/// members added and removed, and on a leader the heartbeats answered by each follower and the
+/// warning that a follower's heartbeat round trip came near the election timeout.
 enum class EventType {
   kStateChange,
   kLeaderChange,
@@ -152,11 +162,19 @@ enum class EventType {
   kCommit,
   kAddPeer,
   kRemovePeer,
+  /// A follower answered a heartbeat (leader only): value = its id, duration = the round trip.
+  kHeartbeat,
+  /// A follower's heartbeat round trip, or its silence since an unanswered heartbeat, passed
+  /// `election_timeout_threshold` of the election timeout (leader only; at most once per
+  /// follower per ten election timeouts): value = its id, duration = the round trip or silence.
+  /// Such a follower may start elections of its own.
+  kElectionTimeoutThreshold,
 };
 struct Event {
   EventType type;
   uint64_t value = 0;       ///< new state (StateType), leader id, term, applied index, member id
   uint64_t prev_value = 0;  ///< the value before, where it has one
+  std::chrono::microseconds duration{0};  ///< kHeartbeat, kElectionTimeoutThreshold
 };
 using EventListener = std::function<void(const Event&)>;
 
@@ -201,6 +219,9 @@ class Server {
   Status AddMember(const Member& member);
   Status PromoteMember(NodeId id);
   Status RemoveMember(NodeId id);
+  /// Moves leadership to `to` and waits until it leads. Call it on the leader, or on `to` itself
+  /// (which asks the leader); elsewhere kNotLeader, since Raft's transfer request names its
+  /// sender as the transferee. kTimeout when leadership did not move within `timeout`.
   Status TransferLeadership(NodeId to, std::chrono::milliseconds timeout);
 
   [[nodiscard]] ServerStatus GetStatus() const;
