@@ -6,6 +6,7 @@
 //
 // With `--compat raftexample` it is a member of an etcd contrib/raftexample cluster: raftexample's
 // API on --port, its log and snapshot formats (docs/operations.md).
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -59,6 +60,8 @@ int main(int argc, char** argv) {
   std::string log_level = "info";
   size_t max_value_bytes = 1 << 20;
   std::string compat;
+  uint64_t heartbeat_ms = 100, election_ms = 1000, request_timeout_ms = 5000;
+  size_t max_pending = 8192;
   uint16_t native_port = 0;
   std::string peer_cert, peer_key, peer_ca, client_cert, client_key, client_ca;
   bool peer_client_cert_auth = false;
@@ -76,6 +79,19 @@ int main(int argc, char** argv) {
   app.add_option("--max-value-bytes", max_value_bytes, "largest value accepted (413 above)")
       ->capture_default_str();
   app.add_option("--log-level", log_level, "debug, info, warn or error")->capture_default_str();
+  app.add_option("--heartbeat-interval", heartbeat_ms,
+                 "milliseconds between heartbeats (one Raft tick)")
+      ->capture_default_str();
+  app.add_option("--election-timeout", election_ms,
+                 "milliseconds without a leader before an election (about 10 heartbeats; keep it "
+                 "well above the peers' round trip)")
+      ->capture_default_str();
+  app.add_option("--request-timeout", request_timeout_ms,
+                 "milliseconds a write or linearizable read may wait before 503")
+      ->capture_default_str();
+  app.add_option("--max-pending", max_pending,
+                 "writes accepted but not yet applied on this member; beyond it 429")
+      ->capture_default_str();
   app.add_option("--compat", compat,
                  "'raftexample': be a member of an etcd raftexample cluster (its API on --port, "
                  "its log and snapshot formats)")
@@ -139,6 +155,10 @@ int main(int argc, char** argv) {
   o.join = join;
   o.snapshot_count = snapshot_count;
   o.snapshot_catchup_entries = snapshot_count / 2;
+  o.heartbeat_interval = std::chrono::milliseconds(heartbeat_ms);
+  o.election_timeout = std::chrono::milliseconds(election_ms);
+  o.request_timeout = std::chrono::milliseconds(request_timeout_ms);
+  o.max_pending_proposals = max_pending;
   if (raftexample) {
     // As a raftexample member: its formats, inline snapshots, no PreVote or CheckQuorum, and its
     // compaction (keep as many entries as the snapshot interval).

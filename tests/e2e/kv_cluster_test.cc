@@ -1,14 +1,17 @@
 // raftkit-kv as users run it: three processes on 127.0.0.1 driven through the HTTP API —
-// writes and reads through every member, compare-and-set, errors (404, 412, 413), a kill -9 of the
-// leader under writes with no acknowledged write lost, and the restarted member catching up.
+// writes and reads through every member, compare-and-set (also under contention), errors (404,
+// 412, 413, 429, 503), a kill -9 of the leader under concurrent writes with no acknowledged write
+// lost and the restarted member catching up, membership changes and leadership transfer.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -29,7 +32,8 @@ uint16_t BasePort() {
 
 class KvCluster {
  public:
-  KvCluster() {
+  explicit KvCluster(std::vector<std::string> extra_args = {})
+      : extra_args_(std::move(extra_args)) {
     dir_ = std::filesystem::temp_directory_path() / ("raftkit-kv-e2e-" + std::to_string(getpid()));
     std::filesystem::create_directories(dir_);
     for (int i = 1; i <= 3; ++i) {
@@ -74,6 +78,7 @@ class KvCluster {
                                      "--max-value-bytes",
                                      "1000"};
     if (join) args.emplace_back("--join");
+    args.insert(args.end(), extra_args_.begin(), extra_args_.end());
     auto p = std::make_unique<testing::ChildProcess>(args, log);
     ASSERT_TRUE(p->ok()) << bin;
     procs_[i] = std::move(p);
@@ -112,6 +117,7 @@ class KvCluster {
   }
 
  private:
+  std::vector<std::string> extra_args_;
   std::filesystem::path dir_;
   std::string cluster_;
   std::map<int, std::unique_ptr<testing::ChildProcess>> procs_;
@@ -142,36 +148,168 @@ TEST(KvClusterTest, WritesReadsAndErrorsThroughEveryMember) {
   EXPECT_EQ(list.size(), 2u);
 }
 
-TEST(KvClusterTest, KillingTheLeaderLosesNoAcknowledgedWrite) {
+// Writers on every member; the leader is killed mid-run. Every acknowledged write is served
+// afterwards, and writes are acknowledged again within the election bound: a follower notices
+// after one election timeout, and its election timeout is randomized in [1, 2) of it.
+TEST(KvClusterTest, KillingTheLeaderUnderConcurrentLoadLosesNoAcknowledgedWrite) {
   KvCluster c;
   for (int i = 1; i <= 3; ++i)
     ASSERT_TRUE(c.WaitHealthy(i)) << i;
-  const uint64_t leader = c.LeaderSeenBy(1);
-  ASSERT_NE(leader, 0u);
-  const int other = static_cast<int>(leader % 3 + 1);
+  const int leader = static_cast<int>(c.LeaderSeenBy(1));
+  ASSERT_NE(leader, 0);
+  using Clock = std::chrono::steady_clock;
+  std::atomic<bool> killed{false}, stop{false};
+  std::atomic<int64_t> killed_at_us{0}, first_ack_after_us{0};
+  std::mutex mu;
   std::vector<std::string> acked;
-  for (int n = 0; n < 100; ++n) {
-    const std::string key = "k" + std::to_string(n);
-    if (n == 50) c.Kill(static_cast<int>(leader), SIGKILL);
-    // Retry through a surviving member until the write is acknowledged (503 while electing).
-    for (int attempt = 0; attempt < 100; ++attempt) {
-      if (c.Do("PUT", c.Api(other) + "/v1/kv/" + key, key).status == 204) {
-        acked.push_back(key);
-        break;
+  std::atomic<int> errors{0};
+  const auto t0 = Clock::now();
+  auto since = [&] {
+    return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count();
+  };
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 12; ++w) {
+    writers.emplace_back([&, w] {
+      auto client = http::Client::Create({}).value();
+      int member = w % 3 + 1;
+      for (int n = 0; !stop; ++n) {
+        const std::string key = "w" + std::to_string(w) + "-" + std::to_string(n);
+        // Retry the same write (same value) through the next member until acknowledged.
+        for (;;) {
+          if (stop) return;
+          if (killed && member == leader) member = member % 3 + 1;
+          http::ClientRequest req;
+          req.method = "PUT";
+          req.url = c.Api(member) + "/v1/kv/" + key;
+          req.body = key;
+          auto r = client->Do(req);
+          if (r.ok() && r.value().status == 204) {
+            const int64_t now = since();
+            std::lock_guard<std::mutex> g(mu);
+            acked.push_back(key);
+            if (killed && first_ack_after_us == 0 && now > killed_at_us) first_ack_after_us = now;
+            break;
+          }
+          ++errors;
+          member = member % 3 + 1;
+          std::this_thread::sleep_for(20ms);
+        }
       }
-      std::this_thread::sleep_for(50ms);
-    }
+    });
   }
-  ASSERT_EQ(acked.size(), 100u);
-  const uint64_t next = c.LeaderSeenBy(other);
-  EXPECT_NE(next, 0u);
-  EXPECT_NE(next, leader);
-  for (const auto& k : acked)
-    EXPECT_EQ(c.Do("GET", c.Api(other) + "/v1/kv/" + k).body, k);
+  std::this_thread::sleep_for(1500ms);
+  killed_at_us = since();
+  c.Kill(leader, SIGKILL);
+  killed = true;
+  std::this_thread::sleep_for(5s);
+  stop = true;
+  for (auto& t : writers)
+    t.join();
+  ASSERT_NE(first_ack_after_us.load(), 0) << "no write was acknowledged after the kill";
+  const double gap_ms = static_cast<double>(first_ack_after_us - killed_at_us) / 1000.0;
+  std::printf(
+      "e2e: %zu writes acknowledged by 12 writers (%d retried errors); after kill -9 of "
+      "leader %d the first write was acknowledged %.0f ms later\n",
+      acked.size(), errors.load(), leader, gap_ms);
+  // Election timeout 1000 ms: detection within 1 timeout, a randomized timeout below 2, one round.
+  EXPECT_LT(gap_ms, 3000.0);
+  const int survivor = leader % 3 + 1;
+  for (const auto& k : acked) {
+    ASSERT_EQ(c.Do("GET", c.Api(survivor) + "/v1/kv/" + k).body, k) << "lost " << k;
+  }
   // The killed member comes back from its data directory and catches up.
-  c.Start(static_cast<int>(leader));
-  ASSERT_TRUE(c.WaitHealthy(static_cast<int>(leader)));
-  EXPECT_EQ(c.Do("GET", c.Api(static_cast<int>(leader)) + "/v1/kv/k99").body, "k99");
+  c.Start(leader);
+  ASSERT_TRUE(c.WaitHealthy(leader));
+  EXPECT_EQ(c.Do("GET", c.Api(leader) + "/v1/kv/" + acked.back()).body, acked.back());
+}
+
+// Writers increment one counter by compare-and-set from every member; each success is one
+// increment, so the final value equals the number of successes.
+TEST(KvClusterTest, CompareAndSetUnderContentionLosesNoIncrement) {
+  KvCluster c;
+  for (int i = 1; i <= 3; ++i)
+    ASSERT_TRUE(c.WaitHealthy(i)) << i;
+  ASSERT_EQ(c.Do("PUT", c.Api(1) + "/v1/kv/counter", "0").status, 204);
+  std::atomic<int> successes{0}, conflicts{0};
+  std::vector<std::thread> ts;
+  for (int w = 0; w < 9; ++w) {
+    ts.emplace_back([&, w] {
+      auto client = http::Client::Create({}).value();
+      const std::string api = c.Api(w % 3 + 1);
+      for (int n = 0; n < 15;) {
+        http::ClientRequest get;
+        get.method = "GET";
+        get.url = api + "/v1/kv/counter";
+        auto cur = client->Do(get);
+        ASSERT_TRUE(cur.ok() && cur.value().status == 200);
+        const int v = std::stoi(cur.value().body);
+        http::ClientRequest put;
+        put.method = "PUT";
+        put.url = api + "/v1/kv/counter?expect=" + std::to_string(v);
+        put.body = std::to_string(v + 1);
+        auto r = client->Do(put);
+        ASSERT_TRUE(r.ok());
+        if (r.value().status == 204) {
+          ++successes;
+          ++n;
+        } else {
+          ASSERT_EQ(r.value().status, 412) << r.value().body;
+          ++conflicts;
+        }
+      }
+    });
+  }
+  for (auto& t : ts)
+    t.join();
+  EXPECT_EQ(successes.load(), 9 * 15);
+  EXPECT_EQ(c.Do("GET", c.Api(2) + "/v1/kv/counter").body, std::to_string(9 * 15));
+  std::printf(
+      "e2e: 135 compare-and-set increments from 9 writers on 3 members, %d conflicts "
+      "answered 412\n",
+      conflicts.load());
+}
+
+// 429 when a member has too many writes pending; 503 (with a reason) when no quorum answers.
+TEST(KvClusterTest, OverloadIsAnswered429AndLostQuorum503) {
+  KvCluster c({"--max-pending", "2", "--request-timeout", "1500"});
+  for (int i = 1; i <= 3; ++i)
+    ASSERT_TRUE(c.WaitHealthy(i)) << i;
+  std::atomic<int> ok{0}, overloaded{0}, other{0};
+  std::vector<std::thread> ts;
+  for (int w = 0; w < 24; ++w) {
+    ts.emplace_back([&, w] {
+      auto client = http::Client::Create({}).value();
+      for (int n = 0; n < 10; ++n) {
+        http::ClientRequest put;
+        put.method = "PUT";
+        put.url = c.Api(2) + "/v1/kv/o" + std::to_string(w) + "-" + std::to_string(n);
+        put.body = "x";
+        auto r = client->Do(put);
+        const int st = r.ok() ? r.value().status : 0;
+        (st == 204 ? ok : st == 429 ? overloaded : other)++;
+      }
+    });
+  }
+  for (auto& t : ts)
+    t.join();
+  EXPECT_GT(ok.load(), 0);
+  EXPECT_GT(overloaded.load(), 0) << "24 concurrent writers against --max-pending 2";
+  EXPECT_EQ(other.load(), 0);
+  std::printf("e2e: 240 writes against --max-pending 2: %d accepted, %d answered 429\n", ok.load(),
+              overloaded.load());
+  // Without a quorum, a write is answered 503 with a reason within the request timeout.
+  const int keep = static_cast<int>(c.LeaderSeenBy(1));
+  for (int i = 1; i <= 3; ++i) {
+    if (i != keep) c.Kill(i, SIGKILL);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  auto r = c.Do("PUT", c.Api(keep) + "/v1/kv/no-quorum", "x");
+  const auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_TRUE(nlohmann::json::parse(r.body, nullptr, false).contains("error")) << r.body;
+  EXPECT_LT(waited, 5s);
+  EXPECT_EQ(c.Do("GET", c.Api(keep) + "/v1/kv/o0-0").status, 503) << "a linearizable read too";
+  EXPECT_EQ(c.Do("GET", c.Api(keep) + "/health").status, 503);
 }
 
 TEST(KvClusterTest, MembersAreAddedPromotedAndRemovedOverHttpAndLeadershipMoves) {
@@ -196,12 +334,25 @@ TEST(KvClusterTest, MembersAreAddedPromotedAndRemovedOverHttpAndLeadershipMoves)
   ASSERT_EQ(cluster["members"].size(), 4u);
   for (const auto& m : cluster["members"])
     EXPECT_FALSE(m["learner"].get<bool>());
-  // Move leadership to member 4, then remove member 3.
+  // Move leadership to member 4 (asking a member that may be a follower: it hands the request to
+  // the leader), then remove member 3.
   EXPECT_EQ(c.Do("POST", c.Api(1) + "/v1/cluster/leader", R"({"to": 4})").status, 204);
-  EXPECT_EQ(c.LeaderSeenBy(1), 4u);
+  // The old leader answered once 4 led; member 1 learns of it with 4's first message.
+  uint64_t seen = 0;
+  for (int i = 0; i < 100 && seen != 4; ++i) {
+    seen = c.LeaderSeenBy(1);
+    if (seen != 4) std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ(seen, 4u);
   EXPECT_EQ(c.Do("DELETE", c.Api(4) + "/v1/cluster/members/3").status, 204);
-  cluster = nlohmann::json::parse(c.Do("GET", c.Api(1) + "/v1/cluster").body);
-  EXPECT_EQ(cluster["members"].size(), 3u);
+  // Answered once applied on member 4; member 1 applies it soon after.
+  size_t members = 0;
+  for (int i = 0; i < 100 && members != 3; ++i) {
+    cluster = nlohmann::json::parse(c.Do("GET", c.Api(1) + "/v1/cluster").body);
+    members = cluster["members"].size();
+    if (members != 3) std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ(members, 3u);
   EXPECT_EQ(c.Do("PUT", c.Api(1) + "/v1/kv/after", "x").status, 204);
   EXPECT_EQ(c.Do("GET", c.Api(4) + "/v1/kv/after").body, "x");
   EXPECT_EQ(c.Do("POST", c.Api(1) + "/v1/cluster/members", "{}").status, 400);

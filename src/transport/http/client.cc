@@ -110,6 +110,10 @@ class ClientConnection {
                              [done](const beast::error_code& e, const auto&) { done(e); });
     });
     if (ec) return IoError("connecting to " + url.HostPort(), ec);
+    // Requests and stream frames are written in pieces (header, body, chunk framing): without
+    // TCP_NODELAY, Nagle's algorithm holds the last piece until the peer's delayed ACK (~40 ms).
+    beast::error_code nd;
+    Lowest().socket().set_option(net::ip::tcp::no_delay(true), nd);
     if (tls_) RAFTKIT_RETURN_IF_ERROR(Handshake(url));
     return Status::Ok();
   }

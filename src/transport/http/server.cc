@@ -620,6 +620,9 @@ void Server::Impl::OnAccept(const beast::error_code& ec, tcp::socket socket) {
     socket.close(ignored);
     return Accept();
   }
+  // Responses and stream frames go out in pieces; see the client for why Nagle must be off.
+  beast::error_code nd;
+  socket.set_option(tcp::no_delay(true), nd);
   beast::error_code ep_ec;
   const auto remote = socket.remote_endpoint(ep_ec);
   std::string remote_str =
