@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 #include <nlohmann/json.hpp>
@@ -418,8 +420,40 @@ std::vector<http::Route> MakeRoutes(server::Server& s, KvStore& store, ApiOption
                     }});
   if (options.metrics) {
     auto registry = options.metrics;
+    // Requests by route and method, counted as they arrive.
+    auto& requests = prometheus::BuildCounter()
+                         .Name("raftkit_kv_requests_total")
+                         .Help("Key-value API requests received, by route and method.")
+                         .Register(*registry);
+    for (auto& r : routes) {
+      auto inner = r.handler;
+      const std::string route = r.pattern;
+      r.handler = [inner, route, registry, &requests](http::ServerRequest& req,
+                                                      http::ResponseWriter& w) {
+        requests.Add({{"route", route}, {"method", req.method}}).Increment();
+        inner(req, w);
+      };
+    }
+    // The member's Raft state, read when scraped (names after etcd's etcd_server_*).
+    auto gauge = [&](const char* name, const char* help) -> prometheus::Gauge& {
+      return prometheus::BuildGauge().Name(name).Help(help).Register(*registry).Add({});
+    };
+    auto* has_leader = &gauge("raftkit_server_has_leader", "1 if a leader is known, else 0.");
+    auto* is_leader = &gauge("raftkit_server_is_leader", "1 if this member leads, else 0.");
+    auto* term = &gauge("raftkit_server_term", "The member's current term.");
+    auto* commit = &gauge("raftkit_server_commit_index", "The member's commit index.");
+    auto* applied = &gauge("raftkit_server_applied_index", "The member's applied index.");
+    auto* members = &gauge("raftkit_server_members", "Members in the configuration.");
     routes.push_back({"/metrics", true, http::BodyMode::kBuffered, 4096,
-                      [registry](http::ServerRequest&, http::ResponseWriter& w) {
+                      [registry, &s, has_leader, is_leader, term, commit, applied, members](
+                          http::ServerRequest&, http::ResponseWriter& w) {
+                        const auto st = s.GetStatus();
+                        has_leader->Set(st.leader != kNoNode ? 1 : 0);
+                        is_leader->Set(st.leader == st.id ? 1 : 0);
+                        term->Set(static_cast<double>(st.term.value()));
+                        commit->Set(static_cast<double>(st.commit_index.value()));
+                        applied->Set(static_cast<double>(st.applied_index.value()));
+                        members->Set(static_cast<double>(st.members.size()));
                         prometheus::TextSerializer ser;
                         (void)w.Respond(
                             http::Response{200,

@@ -146,6 +146,11 @@ TEST(KvClusterTest, WritesReadsAndErrorsThroughEveryMember) {
   EXPECT_EQ(c.Do("GET", c.Api(3) + "/v1/kv/key2").status, 404);
   auto list = nlohmann::json::parse(c.Do("GET", c.Api(1) + "/v1/kv?prefix=key").body);
   EXPECT_EQ(list.size(), 2u);
+  const std::string metrics = c.Do("GET", c.Api(3) + "/metrics").body;
+  EXPECT_NE(metrics.find("raftkit_server_has_leader 1"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("raftkit_kv_requests_total{method=\"GET\",route=\"/v1/kv/\"}"),
+            std::string::npos);
+  EXPECT_NE(metrics.find("etcd_network_active_peers"), std::string::npos);
 }
 
 // Writers on every member; the leader is killed mid-run. Every acknowledged write is served
