@@ -76,5 +76,8 @@ RAFTKIT_BENCH_DIR="$ROOT/build" "$ROOT/build/bench/wal_bench" --benchmark_min_ti
 echo "wal_bench ran"
 "$ROOT/build/bench/transport_bench" --seconds 0.5 --batch 64 | tail -3
 echo "transport_bench ran"
+# raftkit-kv and etcd 3.4 as 3-node clusters under raftkit-bench's load (about 30 s).
+"$ROOT/build/bench/kv_compare/kv_compare" --quick | tail -6
+echo "kv_compare ran"
 
 printf '\nscripts/test.sh: all stages passed (budget=%s)\n' "$BUDGET"
