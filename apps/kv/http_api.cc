@@ -77,30 +77,38 @@ http::Response FromStatus(const Status& st, server::Server& s) {
   }
 }
 
+// The answer to a committed put or delete, from the command's result.
+http::Response CommandAnswer(const Result<std::string>& r, server::Server& s) {
+  if (!r.ok()) return FromStatus(r.status(), s);
+  auto outcome = KvStore::ParseResult(r.value());
+  if (!outcome.ok()) return Error(500, outcome.status().message());
+  if (!outcome.value().ok) {
+    json j{{"error", "compare failed"}};
+    j["current"] = outcome.value().value ? json(*outcome.value().value) : json();
+    return Json(412, j);
+  }
+  return http::Response{204, {}, ""};
+}
+
+http::Response ValueAnswer(const std::optional<std::string>& v) {
+  if (!v) return Error(404, "key not found");
+  return http::Response{200, {{"Content-Type", "application/octet-stream"}}, *v};
+}
+
+// /v1/kv/{key}, asynchronously (on the connection's I/O thread): the answer is sent from the
+// server's completion of the proposal or read, with no thread blocked meanwhile.
 void HandleKey(server::Server& s, KvStore& store, http::ServerRequest& req,
-               http::ResponseWriter& w) {
+               const http::Responder& respond) {
   const std::string_view path = req.path;
   auto key = PercentDecode(path.substr(kKeyPrefix.size()));
-  if (!key || key->empty()) {
-    (void)w.Respond(Error(400, "bad key"));
-    return;
-  }
+  if (!key || key->empty()) return respond(Error(400, "bad key"));
   const auto query = ParseQuery(req.target);
   if (req.method == "GET") {
     const auto ser = query.find("serializable");
-    if (ser == query.end() || ser->second != "true") {
-      const Status st = s.LinearizableRead();
-      if (!st.ok()) {
-        (void)w.Respond(FromStatus(st, s));
-        return;
-      }
-    }
-    auto v = store.Get(*key);
-    if (!v) {
-      (void)w.Respond(Error(404, "key not found"));
-      return;
-    }
-    (void)w.Respond(http::Response{200, {{"Content-Type", "application/octet-stream"}}, *v});
+    if (ser != query.end() && ser->second == "true") return respond(ValueAnswer(store.Get(*key)));
+    s.LinearizableRead([&s, &store, key = std::move(*key), respond](const Status& st) {
+      respond(st.ok() ? ValueAnswer(store.Get(key)) : FromStatus(st, s));
+    });
     return;
   }
   Result<std::string> cmd = Status(ErrorCode::kInvalidArgument, "");
@@ -111,30 +119,11 @@ void HandleKey(server::Server& s, KvStore& store, http::ServerRequest& req,
   } else if (req.method == "DELETE") {
     cmd = store.DeleteCommand(*key);
   } else {
-    (void)w.Respond(Error(405, "method not allowed"));
-    return;
+    return respond(Error(405, "method not allowed"));
   }
-  if (!cmd.ok()) {
-    (void)w.Respond(Error(400, cmd.status().message()));
-    return;
-  }
-  auto r = s.ProposeAndWait(std::move(cmd).value());
-  if (!r.ok()) {
-    (void)w.Respond(FromStatus(r.status(), s));
-    return;
-  }
-  auto outcome = KvStore::ParseResult(r.value());
-  if (!outcome.ok()) {
-    (void)w.Respond(Error(500, outcome.status().message()));
-    return;
-  }
-  if (!outcome.value().ok) {
-    json j{{"error", "compare failed"}};
-    j["current"] = outcome.value().value ? json(*outcome.value().value) : json();
-    (void)w.Respond(Json(412, j));
-    return;
-  }
-  (void)w.Respond(http::Response{204, {}, ""});
+  if (!cmd.ok()) return respond(Error(400, cmd.status().message()));
+  s.Propose(std::move(cmd).value(),
+            [&s, respond](Result<std::string> r) { respond(CommandAnswer(r, s)); });
 }
 
 // POST /v1/cluster/members, DELETE /v1/cluster/members/{id}, POST /v1/cluster/members/{id}/promote,
@@ -356,11 +345,12 @@ std::vector<http::Route> MakeRaftexampleRoutes(server::Server& s, KvStore& store
 
 std::vector<http::Route> MakeRoutes(server::Server& s, KvStore& store, ApiOptions options) {
   std::vector<http::Route> routes;
-  routes.push_back({std::string(kKeyPrefix), false, http::BodyMode::kBuffered,
-                    options.max_value_bytes,
-                    [&s, &store](http::ServerRequest& req, http::ResponseWriter& w) {
-                      HandleKey(s, store, req, w);
-                    }});
+  http::Route key_route{std::string(kKeyPrefix), false,   http::BodyMode::kBuffered,
+                        options.max_value_bytes, nullptr, nullptr};
+  key_route.async_handler = [&s, &store](http::ServerRequest& req, http::Responder respond) {
+    HandleKey(s, store, req, respond);
+  };
+  routes.push_back(std::move(key_route));
   routes.push_back({"/v1/kv", true, http::BodyMode::kBuffered, 4096,
                     [&s, &store](http::ServerRequest& req, http::ResponseWriter& w) {
                       const auto q = ParseQuery(req.target);
@@ -426,10 +416,17 @@ std::vector<http::Route> MakeRoutes(server::Server& s, KvStore& store, ApiOption
                          .Help("Key-value API requests received, by route and method.")
                          .Register(*registry);
     for (auto& r : routes) {
-      auto inner = r.handler;
       const std::string route = r.pattern;
-      r.handler = [inner, route, registry, &requests](http::ServerRequest& req,
-                                                      http::ResponseWriter& w) {
+      if (r.async_handler) {
+        r.async_handler = [inner = r.async_handler, route, registry, &requests](
+                              http::ServerRequest& req, http::Responder respond) {
+          requests.Add({{"route", route}, {"method", req.method}}).Increment();
+          inner(req, std::move(respond));
+        };
+        continue;
+      }
+      r.handler = [inner = r.handler, route, registry, &requests](http::ServerRequest& req,
+                                                                  http::ResponseWriter& w) {
         requests.Add({{"route", route}, {"method", req.method}}).Increment();
         inner(req, w);
       };

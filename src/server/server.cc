@@ -169,7 +169,7 @@ struct Server::Impl final : public rafthttp::RaftNode {
 
   // --- the Ready loop's inbox ---
   struct ReadRequest {
-    std::promise<Status> done;
+    std::function<void(Status)> done;
     Clock::time_point deadline;
     Index index;  // known once the read state arrived
   };
@@ -183,7 +183,7 @@ struct Server::Impl final : public rafthttp::RaftNode {
 
   // --- requests waiting for their entry to be applied ---
   struct Waiter {
-    std::promise<Result<std::string>> done;
+    std::function<void(Result<std::string>)> done;
     Clock::time_point deadline;
     // The leader when the Ready loop handed the proposal to Raft (kNoNode before that).
     NodeId lead;
@@ -353,11 +353,11 @@ struct Server::Impl final : public rafthttp::RaftNode {
   }
 
   // ---- requests ----
-  std::future<Result<std::string>> Register(uint64_t id) {
+  void Register(uint64_t id, std::function<void(Result<std::string>)> done) {
     std::lock_guard<std::mutex> g(waiters_mu);
     Waiter& w = waiters[id];
     w.deadline = Clock::now() + opts.request_timeout;
-    return w.done.get_future();
+    w.done = std::move(done);
   }
   void Complete(uint64_t id, Result<std::string> r) {
     std::optional<Waiter> w;
@@ -368,7 +368,7 @@ struct Server::Impl final : public rafthttp::RaftNode {
       w.emplace(std::move(it->second));
       waiters.erase(it);
     }
-    w->done.set_value(std::move(r));
+    w->done(std::move(r));
   }
   // LogFormat::kRaftexample: the oldest caller waiting for an entry holding `data`.
   void CompleteByData(std::string_view data, Result<std::string> r) {
@@ -388,7 +388,7 @@ struct Server::Impl final : public rafthttp::RaftNode {
       }
       if (ids.empty()) waiters_by_data.erase(it);
     }
-    if (w) w->done.set_value(std::move(r));
+    if (w) w->done(std::move(r));
   }
   void CompleteByConf(raftpb::ConfChangeType type, NodeId node_id) {
     uint64_t id = 0;
@@ -503,10 +503,10 @@ struct Server::Impl final : public rafthttp::RaftNode {
       ws.swap(waiters);
     }
     for (auto& [id, w] : ws)
-      w.done.set_value(why);
+      w.done(why);
     for (auto& [ctx, v] : reads_by_ctx) {
       for (auto& r : v)
-        r->done.set_value(why);
+        r->done(why);
     }
     reads_by_ctx.clear();
   }
@@ -537,7 +537,7 @@ struct Server::Impl final : public rafthttp::RaftNode {
   void StartReads(std::vector<std::shared_ptr<ReadRequest>>* reads) {
     if (node->GetBasicStatus().soft_state.lead == kNoNode) {
       for (auto& r : *reads)
-        r->done.set_value(NoLeaderError());
+        r->done(NoLeaderError());
       reads->clear();
       return;
     }
@@ -582,13 +582,13 @@ struct Server::Impl final : public rafthttp::RaftNode {
       }
     }
     for (auto& w : expired) {
-      w.done.set_value(Status(ErrorCode::kTimeout, "not applied within the request timeout"));
+      w.done(Status(ErrorCode::kTimeout, "not applied within the request timeout"));
     }
     for (auto it = reads_by_ctx.begin(); it != reads_by_ctx.end();) {
       auto& v = it->second;
       if (!v.empty() && v.front()->deadline <= now) {
         for (auto& r : v) {
-          r->done.set_value(Status(ErrorCode::kTimeout, "read index not confirmed in time"));
+          r->done(Status(ErrorCode::kTimeout, "read index not confirmed in time"));
         }
         it = reads_by_ctx.erase(it);
       } else {
@@ -907,7 +907,7 @@ struct Server::Impl final : public rafthttp::RaftNode {
         reads_waiting_apply.emplace(r->index, std::move(r));
       while (!reads_waiting_apply.empty() &&
              reads_waiting_apply.begin()->first.value() <= applied) {
-        reads_waiting_apply.begin()->second->done.set_value(Status::Ok());
+        reads_waiting_apply.begin()->second->done(Status::Ok());
         reads_waiting_apply.erase(reads_waiting_apply.begin());
       }
       if (!b.entries.empty()) Emit(EventType::kCommit, applied, 0);
@@ -1151,15 +1151,15 @@ void Server::Stop() {
     waiters.swap(s.waiters);
   }
   for (auto& [id, w] : waiters)
-    w.done.set_value(Status(ErrorCode::kStopped, "server stopped"));
+    w.done(Status(ErrorCode::kStopped, "server stopped"));
   for (auto& [ctx, v] : s.reads_by_ctx) {
     for (auto& r : v)
-      r->done.set_value(Status(ErrorCode::kStopped, "server stopped"));
+      r->done(Status(ErrorCode::kStopped, "server stopped"));
   }
   for (auto& r : s.inbox_reads)
-    r->done.set_value(Status(ErrorCode::kStopped, "server stopped"));
+    r->done(Status(ErrorCode::kStopped, "server stopped"));
   for (auto& [i, r] : s.reads_waiting_apply) {
-    r->done.set_value(Status(ErrorCode::kStopped, "server stopped"));
+    r->done(Status(ErrorCode::kStopped, "server stopped"));
   }
   for (auto& [id, data] : s.inbox_proposals) {
     (void)data;
@@ -1169,21 +1169,32 @@ void Server::Stop() {
   s.Log().Infof("server {}: stopped", s.opts.id.value());
 }
 
+namespace {
+
+// A future fed by a completion callback.
+std::pair<std::future<Result<std::string>>, ProposalCallback> FutureCallback() {
+  auto p = std::make_shared<std::promise<Result<std::string>>>();
+  auto f = p->get_future();
+  return {std::move(f), [p](Result<std::string> r) { p->set_value(std::move(r)); }};
+}
+
+}  // namespace
+
 std::future<Result<std::string>> Server::Propose(std::string data) {
+  auto [f, cb] = FutureCallback();
+  Propose(std::move(data), std::move(cb));
+  return std::move(f);
+}
+
+void Server::Propose(std::string data, ProposalCallback done) {
   Impl& s = *impl_;
-  if (s.stopped || s.removed) {
-    std::promise<Result<std::string>> p;
-    p.set_value(Status(ErrorCode::kStopped, "server stopped"));
-    return p.get_future();
-  }
+  if (s.stopped || s.removed) return done(Status(ErrorCode::kStopped, "server stopped"));
   if (s.PendingCount() >= s.opts.max_pending_proposals) {
-    std::promise<Result<std::string>> p;
-    p.set_value(Status(ErrorCode::kOverloaded,
+    return done(Status(ErrorCode::kOverloaded,
                        fmt::format("{} proposals pending", s.opts.max_pending_proposals)));
-    return p.get_future();
   }
   const uint64_t id = s.NewRequestId();
-  auto f = s.Register(id);
+  s.Register(id, std::move(done));
   if (s.RaftexampleFormat()) {
     {
       std::lock_guard<std::mutex> g(s.waiters_mu);
@@ -1192,14 +1203,11 @@ std::future<Result<std::string>> Server::Propose(std::string data) {
     std::lock_guard<std::mutex> g(s.mu);
     s.inbox_proposals.emplace_back(id, std::move(data));
     if (s.inbox_proposals.size() == 1) s.cv.notify_one();
-    return f;
+    return;
   }
-  {
-    std::lock_guard<std::mutex> g(s.mu);
-    s.inbox_proposals.emplace_back(id, Envelope(id, data));
-    if (s.inbox_proposals.size() == 1) s.cv.notify_one();
-  }
-  return f;
+  std::lock_guard<std::mutex> g(s.mu);
+  s.inbox_proposals.emplace_back(id, Envelope(id, data));
+  if (s.inbox_proposals.size() == 1) s.cv.notify_one();
 }
 
 Result<std::string> Server::ProposeAndWait(std::string data) {
@@ -1225,24 +1233,33 @@ std::future<Result<std::string>> Server::Do(std::string_view name, std::string_v
 }
 
 Status Server::LinearizableRead() {
+  auto p = std::make_shared<std::promise<Status>>();
+  auto f = p->get_future();
+  LinearizableRead([p](Status st) { p->set_value(std::move(st)); });
+  return f.get();
+}
+
+void Server::LinearizableRead(ReadCallback done) {
   Impl& s = *impl_;
-  if (s.stopped || s.removed) return Status(ErrorCode::kStopped, "server stopped");
+  if (s.stopped || s.removed) return done(Status(ErrorCode::kStopped, "server stopped"));
   auto r = std::make_shared<Impl::ReadRequest>();
   r->deadline = Clock::now() + s.opts.request_timeout;
-  auto f = r->done.get_future();
-  {
-    std::lock_guard<std::mutex> g(s.mu);
-    s.inbox_reads.push_back(r);
-    s.cv.notify_one();
+  r->done = std::move(done);
+  std::lock_guard<std::mutex> g(s.mu);
+  if (s.stopping) {
+    r->done(Status(ErrorCode::kStopped, "server stopped"));
+    return;
   }
-  return f.get();
+  s.inbox_reads.push_back(std::move(r));
+  if (s.inbox_reads.size() == 1) s.cv.notify_one();
 }
 
 namespace {
 
 Status ProposeConf(Server::Impl& s, raftpb::ConfChangeType type, const Member& m) {
   const uint64_t id = s.NewRequestId();
-  auto f = s.Register(id);
+  auto [f, cb] = FutureCallback();
+  s.Register(id, std::move(cb));
   if (s.RaftexampleFormat()) {
     // raftexample's form: a v1 change (raftexample ignores v2 entries) whose context is the
     // member's peer URL.

@@ -206,10 +206,10 @@ class Cluster {
 };
 
 TEST(ServerTest, AProposalReturnsTheStateMachinesResultAndReachesEveryMember) {
+  std::atomic<uint64_t> last_commit{0};  // before the cluster: its listener outlives the test body
   Cluster c(3);
   Server* leader = c.Leader();
   ASSERT_NE(leader, nullptr);
-  std::atomic<uint64_t> last_commit{0};
   leader->AddListener([&](const Event& e) {
     if (e.type == EventType::kCommit) last_commit = e.value;
   });
@@ -347,11 +347,11 @@ TEST(ServerTest, SnapshotsCompactTheLogAndCatchUpANewMember) {
 }
 
 TEST(ServerTest, LeadershipMovesOnRequestAndALeaderCanBeRemoved) {
+  std::atomic<uint64_t> seen_leader{0}, removed{0};  // before the cluster (listeners outlive them)
   Cluster c(3);
   Server* leader = c.Leader();
   ASSERT_NE(leader, nullptr);
   const NodeId target = c.Follower()->GetStatus().id;
-  std::atomic<uint64_t> seen_leader{0}, removed{0};
   c.server(target.value()).AddListener([&](const Event& e) {
     if (e.type == EventType::kLeaderChange) seen_leader = e.value;
     if (e.type == EventType::kRemovePeer) removed = e.value;
@@ -420,21 +420,25 @@ TEST(ServerTest, TheLeaderReportsHeartbeatRoundTripsAndWarnsNearTheElectionTimeo
   Server* leader = c.Leader();
   ASSERT_NE(leader, nullptr);
   const uint64_t lid = leader->GetStatus().id.value();
-  std::mutex mu;
-  std::map<uint64_t, int> heartbeats, warnings;
-  leader->AddListener([&](const Event& e) {
-    std::lock_guard<std::mutex> g(mu);
-    if (e.type == EventType::kHeartbeat && e.duration.count() >= 0) ++heartbeats[e.value];
-    if (e.type == EventType::kElectionTimeoutThreshold) ++warnings[e.value];
+  // Shared with the listener, which the servers may still call while the test ends.
+  struct Seen {
+    std::mutex mu;
+    std::map<uint64_t, int> heartbeats, warnings;
+  };
+  auto seen = std::make_shared<Seen>();
+  leader->AddListener([seen](const Event& e) {
+    std::lock_guard<std::mutex> g(seen->mu);
+    if (e.type == EventType::kHeartbeat && e.duration.count() >= 0) ++seen->heartbeats[e.value];
+    if (e.type == EventType::kElectionTimeoutThreshold) ++seen->warnings[e.value];
   });
   EXPECT_TRUE(Eventually([&] {
-    std::lock_guard<std::mutex> g(mu);
-    return heartbeats.size() == 2 && warnings.size() == 2;
+    std::lock_guard<std::mutex> g(seen->mu);
+    return seen->heartbeats.size() == 2 && seen->warnings.size() == 2;
   }));
-  std::lock_guard<std::mutex> g(mu);
-  EXPECT_EQ(heartbeats.count(lid), 0u) << "a leader sends no heartbeats to itself";
+  std::lock_guard<std::mutex> g(seen->mu);
+  EXPECT_EQ(seen->heartbeats.count(lid), 0u) << "a leader sends no heartbeats to itself";
   // Warnings are rate-limited: one per follower per ten election timeouts.
-  for (const auto& [id, n] : warnings)
+  for (const auto& [id, n] : seen->warnings)
     EXPECT_EQ(n, 1) << id;
 }
 

@@ -178,6 +178,12 @@ struct Event {
 };
 using EventListener = std::function<void(const Event&)>;
 
+/// Completions of the asynchronous Propose and LinearizableRead. They run on one of the server's
+/// threads (the applier's, or the Ready loop's for failures, or the caller's when the request
+/// fails at once) and must be quick: hand the result on, do not block.
+using ProposalCallback = std::function<void(Result<std::string>)>;
+using ReadCallback = std::function<void(Status)>;
+
 class Server {
  public:
   /// Opens (or creates) the data directory, restores the state machine from the newest snapshot,
@@ -198,6 +204,8 @@ class Server {
   /// when this member applied the new leader's first entry). After kTimeout and kProposalDropped
   /// the outcome is unknown: the command may still be applied.
   std::future<Result<std::string>> Propose(std::string data);
+  /// Propose, with `done` called once with what the future would hold (see ProposalCallback).
+  void Propose(std::string data, ProposalCallback done);
   /// Propose and wait.
   Result<std::string> ProposeAndWait(std::string data);
 
@@ -214,6 +222,8 @@ class Server {
   /// then the applied index catching up); then reads of the state machine are linearizable.
   /// Errors: kNotLeader (no leader), kTimeout, kStopped.
   Status LinearizableRead();
+  /// LinearizableRead without blocking: `done` gets its status (see ReadCallback).
+  void LinearizableRead(ReadCallback done);
 
   /// Membership through ConfChangeV2; each returns once the change is applied here.
   Status AddMember(const Member& member);

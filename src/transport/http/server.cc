@@ -249,9 +249,60 @@ class Session final : public SessionBase,
     responded_ = false;
     streaming_ = false;
     aborted_ = false;
+    if (route_->async_handler) return DispatchAsync();
     if (!srv_->pool().Submit([self = this->shared_from_this()] { self->RunHandler(); })) {
       DoClose();
     }
+  }
+
+  // An AsyncHandler runs here, on the strand; its answer comes back through the strand.
+  void DispatchAsync() {
+    // Nothing else holds the connection while the answer is awaited: it holds itself until the
+    // answer is written or the connection closes. The Responder holds it weakly, so an answer
+    // that comes after the connection (or the whole server) is gone goes nowhere.
+    auto self = this->shared_from_this();
+    pending_self_ = self;
+    std::weak_ptr<Session> weak = self;
+    Responder respond([weak](Response r) {
+      auto s = weak.lock();
+      if (!s) return;
+      net::post(s->stream_.get_executor(),
+                [s, r = std::move(r)]() mutable { s->WriteAsyncResponse(std::move(r)); });
+    });
+    try {
+      route_->async_handler(req_, std::move(respond));
+    } catch (const std::exception& e) {
+      RAFTKIT_LOG(srv_->logger(), LogLevel::kWarn, "http: handler for {} threw: {}", req_.path,
+                  e.what());
+      keep_alive_ = false;  // the 500 of the destroyed Responder goes out, then the connection ends
+    }
+  }
+
+  void WriteAsyncResponse(Response response) {
+    pending_self_.reset();  // the caller's pointer keeps this alive from here
+    if (closed_) return;
+    PrepareResponse(std::move(response));
+    Lowest().expires_after(srv_->opts().write_timeout);
+    bhttp::async_write(stream_, res_,
+                       [self = this->shared_from_this()](const beast::error_code& ec, size_t) {
+                         if (ec) return self->DoClose();
+                         self->AfterResponse();
+                       });
+  }
+
+  // res_ from `response`: the server's framing, no body where none is allowed.
+  void PrepareResponse(Response response) {
+    res_ = {};
+    res_.version(11);
+    res_.result(static_cast<unsigned>(response.status));
+    CopyHeaders(response.headers, res_);
+    const int s = response.status;
+    if (s == 204 || s == 304 || (s >= 100 && s < 200)) response.body.clear();  // no body allowed
+    res_.body() = std::move(response.body);
+    res_.keep_alive(keep_alive_ && body_done_);
+    res_.prepare_payload();
+    // A response that cannot have a body has no length either (RFC 9110 §8.6; Go sends none).
+    if (s == 204 || s == 304 || (s >= 100 && s < 200)) res_.erase(bhttp::field::content_length);
   }
 
   // An answer the server gives by itself (errors, 404); `close` ends the connection after it.
@@ -297,6 +348,7 @@ class Session final : public SessionBase,
   }
 
   void DoClose() {
+    const auto keep = std::move(pending_self_);  // released last, after every member access
     if (closed_) return;
     closed_ = true;
     beast::error_code ignored;
@@ -389,17 +441,7 @@ class Session final : public SessionBase,
     responded_ = true;
     const beast::error_code ec = Blocking([this, &response](auto done) {
       if (closed_) return done(net::error::not_connected);
-      res_ = {};
-      res_.version(11);
-      res_.result(static_cast<unsigned>(response.status));
-      CopyHeaders(response.headers, res_);
-      const int s = response.status;
-      if (s == 204 || s == 304 || (s >= 100 && s < 200)) response.body.clear();  // no body allowed
-      res_.body() = std::move(response.body);
-      res_.keep_alive(keep_alive_ && body_done_);
-      res_.prepare_payload();
-      // A response that cannot have a body has no length either (RFC 9110 §8.6; Go sends none).
-      if (s == 204 || s == 304 || (s >= 100 && s < 200)) res_.erase(bhttp::field::content_length);
+      PrepareResponse(std::move(response));
       Lowest().expires_after(srv_->opts().write_timeout);
       bhttp::async_write(stream_, res_, [done](const beast::error_code& e, size_t) { done(e); });
     });
@@ -525,6 +567,7 @@ class Session final : public SessionBase,
   // Strand state (the handler thread touches it only inside Blocking, or between Dispatch and
   // AfterResponse, which the pool's lock and the strand order).
   bool closed_ = false;
+  std::shared_ptr<Session> pending_self_;  // while an AsyncHandler's answer is awaited
   bool watching_ = false;  // WatchForHangup's read is pending (it runs until the connection ends)
   bool first_request_ = true;
   bool keep_alive_ = false;
@@ -550,6 +593,24 @@ class Session final : public SessionBase,
 };
 
 }  // namespace
+
+// ---- Responder ----
+
+struct Responder::State {
+  std::function<void(Response)> send;
+  std::atomic<bool> answered{false};
+  ~State() {
+    if (!answered.exchange(true)) send(Response{500, {}, "internal server error\n"});
+  }
+};
+
+Responder::Responder(std::function<void(Response)> send) : state_(std::make_shared<State>()) {
+  state_->send = std::move(send);
+}
+
+void Responder::operator()(Response response) const {
+  if (!state_->answered.exchange(true)) state_->send(std::move(response));
+}
 
 // ---- Server::Impl ----
 
@@ -718,9 +779,13 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, std::vector
     return Status(ErrorCode::kInvalidArgument, "http: max_connections must be positive");
   }
   for (const Route& r : routes) {
-    if (r.pattern.empty() || r.pattern[0] != '/' || !r.handler) {
+    if (r.pattern.empty() || r.pattern[0] != '/' || (!r.handler && !r.async_handler)) {
       return Status(ErrorCode::kInvalidArgument,
                     "http: a route needs a pattern starting with '/' and a handler");
+    }
+    if (r.async_handler && r.body_mode != BodyMode::kBuffered) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "http: an asynchronous handler needs BodyMode::kBuffered");
     }
   }
   std::shared_ptr<ssl::context> ctx;

@@ -2,6 +2,10 @@
 // graceful Stop(), exercised with the HTTP client and with raw sockets.
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -588,6 +592,92 @@ TEST(HttpServer, ConcurrentClientsOnSeveralIoThreadsAreAllServed) {
   for (auto& th : threads)
     th.join();
   EXPECT_EQ(ok.load(), 100);
+}
+
+}  // namespace
+}  // namespace raftkit::http
+
+namespace raftkit::http {
+namespace {
+
+// AsyncHandler: answered later from another thread, on a kept-alive connection; no handler thread
+// is started; a second answer is ignored; a Responder dropped unanswered gives 500.
+TEST(HttpServerAsync, AnswersFromAnotherThreadAndTheConnectionStaysAlive) {
+  std::vector<std::thread> workers;
+  std::mutex mu;
+  Route later;
+  later.pattern = "/later/";
+  later.async_handler = [&](ServerRequest& req, Responder respond) {
+    std::string body = req.method + " " + req.path + " " + req.body;
+    std::lock_guard<std::mutex> g(mu);
+    workers.emplace_back([respond, body] {
+      std::this_thread::sleep_for(20ms);
+      respond(Response{201, {{"X-Async", "yes"}}, body});
+      respond(Response{500, {}, "a second answer is ignored"});
+    });
+  };
+  Route dropped;
+  dropped.pattern = "/dropped";
+  dropped.async_handler = [](ServerRequest&, Responder) {};  // never answers
+  Route throws;
+  throws.pattern = "/throws";
+  throws.async_handler = [](ServerRequest&, Responder) { throw std::runtime_error("boom"); };
+  auto server = MustStart({later, dropped, throws});
+  auto client = MustClient();
+  for (int i = 0; i < 3; ++i) {
+    ClientRequest req = Get(*server, "/later/" + std::to_string(i));
+    req.method = "PUT";
+    req.body = "v" + std::to_string(i);
+    auto res = client->Do(req);
+    ASSERT_TRUE(res.ok()) << res.status().ToString();
+    EXPECT_EQ(res->status, 201);
+    EXPECT_EQ(res->body, "PUT /later/" + std::to_string(i) + " v" + std::to_string(i));
+    EXPECT_EQ(res->headers.Get("X-Async"), "yes");
+  }
+  EXPECT_EQ(client->stats().dialed, 1u) << "kept alive across asynchronous answers";
+  EXPECT_EQ(server->stats().handler_threads, 0u);
+  auto res = client->Do(Get(*server, "/dropped"));
+  ASSERT_TRUE(res.ok());
+  EXPECT_EQ(res->status, 500);
+  res = client->Do(Get(*server, "/throws"));
+  ASSERT_TRUE(res.ok());
+  EXPECT_EQ(res->status, 500);
+  {
+    std::lock_guard<std::mutex> g(mu);
+    for (auto& t : workers)
+      t.join();
+  }
+}
+
+// An answer that comes after the client left, or after Stop(), goes nowhere and harms nothing.
+TEST(HttpServerAsync, AnAnswerAfterStopIsDropped) {
+  std::optional<Responder> kept;
+  std::mutex mu;
+  std::condition_variable cv;
+  Route hold;
+  hold.pattern = "/hold";
+  hold.async_handler = [&](ServerRequest&, Responder respond) {
+    std::lock_guard<std::mutex> g(mu);
+    kept.emplace(std::move(respond));
+    cv.notify_all();
+  };
+  auto server = MustStart({hold});
+  std::thread client([&] {
+    ClientOptions o;
+    o.response_header_timeout = 2s;
+    auto c = MustClient(o);
+    auto res = c->Do(Get(*server, "/hold"));
+    EXPECT_FALSE(res.ok() && res->status == 200);
+  });
+  {
+    std::unique_lock<std::mutex> l(mu);
+    ASSERT_TRUE(cv.wait_for(l, 5s, [&] { return kept.has_value(); }));
+  }
+  server->Stop();
+  (*kept)(Response{200, {}, "too late"});
+  client.join();
+  server.reset();
+  kept.reset();
 }
 
 }  // namespace

@@ -115,6 +115,25 @@ class ResponseWriter {
 /// and the connection is closed.
 using Handler = std::function<void(ServerRequest& request, ResponseWriter& writer)>;
 
+/// Answers the request of an AsyncHandler: call it once, from any thread. Copies share one answer;
+/// calls after the first are ignored, and if every copy is destroyed unanswered the request is
+/// answered 500 (so a lost continuation cannot hang the connection).
+class Responder {
+ public:
+  explicit Responder(std::function<void(Response)> send);
+  void operator()(Response response) const;
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;
+};
+
+/// Runs on the connection's I/O thread, for requests whose whole work is asynchronous: it must not
+/// block; it starts the work and returns, and `respond` answers later. `request` is valid only
+/// during the call: copy what the continuation needs. The connection reads its next request only
+/// after the answer is written.
+using AsyncHandler = std::function<void(ServerRequest& request, Responder respond)>;
+
 enum class BodyMode {
   kBuffered,  ///< The body is read whole (up to max_body_bytes) before the handler runs.
   kStreamed,  ///< The handler runs after the header; the body is read through
@@ -132,6 +151,9 @@ struct Route {
   /// grows beyond it is answered 413 (kBuffered) or fails the reader (kStreamed).
   uint64_t max_body_bytes = uint64_t{4} << 20;
   Handler handler;
+  /// When set (with BodyMode::kBuffered), used instead of `handler`: no handler thread is involved,
+  /// which saves two thread hand-offs per request.
+  AsyncHandler async_handler = nullptr;
 };
 
 /// Counters for tests and metrics. A snapshot; the values move while the server runs.
