@@ -83,6 +83,30 @@ class Server::Impl {
   uint16_t port() const { return port_; }
   const Route* FindRoute(std::string_view path) const;
 
+  // Runs `answer` on an io thread. Answers of asynchronous handlers arrive from other threads,
+  // often many at once (one Raft batch completes many requests): they are queued, and one task
+  // drains the queue, so a burst costs one wake-up of an io thread instead of one each.
+  void PostAnswer(std::function<void()> answer) {
+    bool post = false;
+    {
+      std::lock_guard lock(answers_mu_);
+      answers_.push_back(std::move(answer));
+      post = !drain_posted_;
+      drain_posted_ = true;
+    }
+    if (post) net::post(ioc_, [this] { DrainAnswers(); });
+  }
+  void DrainAnswers() {
+    std::vector<std::function<void()>> batch;
+    {
+      std::lock_guard lock(answers_mu_);
+      batch.swap(answers_);
+      drain_posted_ = false;
+    }
+    for (auto& a : batch)
+      a();
+  }
+
   // Adds a connection to the registry; false once Stop() began (the caller drops it).
   bool Register(uint64_t id, const std::shared_ptr<SessionBase>& s);
   void Unregister(uint64_t id);
@@ -100,6 +124,10 @@ class Server::Impl {
   mutable std::mutex mu_;
   bool stopping_ = false;                                    // guarded by mu_
   std::map<uint64_t, std::weak_ptr<SessionBase>> sessions_;  // guarded by mu_
+  // Queued answers hold connections: declared after the registry, so destroyed before it.
+  std::mutex answers_mu_;
+  std::vector<std::function<void()>> answers_;  // guarded by answers_mu_
+  bool drain_posted_ = false;                   // guarded by answers_mu_
   std::atomic<uint64_t> accepted_{0};
   std::atomic<uint64_t> rejected_{0};
   uint64_t next_id_ = 1;  // acceptor strand only
@@ -266,8 +294,11 @@ class Session final : public SessionBase,
     Responder respond([weak](Response r) {
       auto s = weak.lock();
       if (!s) return;
-      net::post(s->stream_.get_executor(),
-                [s, r = std::move(r)]() mutable { s->WriteAsyncResponse(std::move(r)); });
+      s->srv_->PostAnswer([s, r = std::move(r)]() mutable {
+        // On an io thread now: handing over to the connection's strand costs no wake-up.
+        net::post(s->stream_.get_executor(),
+                  [s, r = std::move(r)]() mutable { s->WriteAsyncResponse(std::move(r)); });
+      });
     });
     try {
       route_->async_handler(req_, std::move(respond));
