@@ -16,8 +16,9 @@ PACKAGES=(
   golang-go golang-etcd-server-dev
   # the real etcd 3.4, the baseline of bench/kv_compare
   etcd-server
-  # the local cluster launcher (scripts/cluster.sh) waits for health with curl
-  curl
+  # the local cluster launcher (scripts/cluster.sh) waits for health with curl; TLS tests make
+  # their certificates with the openssl CLI
+  curl openssl
 )
 
 missing=()

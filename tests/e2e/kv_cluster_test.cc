@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -32,17 +33,20 @@ uint16_t BasePort() {
 
 class KvCluster {
  public:
-  explicit KvCluster(std::vector<std::string> extra_args = {})
-      : extra_args_(std::move(extra_args)) {
+  /// With `ca_file`, peers and clients use https (the members' TLS flags are in `extra_args`).
+  explicit KvCluster(std::vector<std::string> extra_args = {}, std::string ca_file = {})
+      : extra_args_(std::move(extra_args)), scheme_(ca_file.empty() ? "http" : "https") {
     dir_ = std::filesystem::temp_directory_path() / ("raftkit-kv-e2e-" + std::to_string(getpid()));
     std::filesystem::create_directories(dir_);
     for (int i = 1; i <= 3; ++i) {
       if (!cluster_.empty()) cluster_ += ",";
-      cluster_ += "http://127.0.0.1:" + std::to_string(PeerPort(i));
+      cluster_ += scheme_ + "://127.0.0.1:" + std::to_string(PeerPort(i));
     }
     for (int i = 1; i <= 3; ++i)
       Start(i);
-    client_ = http::Client::Create({}).value();
+    http::ClientOptions co;
+    if (!ca_file.empty()) co.tls = http::TlsClientConfig{ca_file, "", "", true};
+    client_ = http::Client::Create(co).value();
   }
   ~KvCluster() {
     procs_.clear();  // SIGKILL
@@ -52,7 +56,7 @@ class KvCluster {
 
   uint16_t PeerPort(int i) const { return static_cast<uint16_t>(BasePort() + i); }
   uint16_t ApiPort(int i) const { return static_cast<uint16_t>(BasePort() + 5 + i); }
-  std::string Api(int i) const { return "http://127.0.0.1:" + std::to_string(ApiPort(i)); }
+  std::string Api(int i) const { return scheme_ + "://127.0.0.1:" + std::to_string(ApiPort(i)); }
 
   /// Starts member `i` (> 3) that joins the running cluster (added through the API first).
   void StartJoining(int i) {
@@ -118,6 +122,7 @@ class KvCluster {
 
  private:
   std::vector<std::string> extra_args_;
+  std::string scheme_;
   std::filesystem::path dir_;
   std::string cluster_;
   std::map<int, std::unique_ptr<testing::ChildProcess>> procs_;
@@ -315,6 +320,45 @@ TEST(KvClusterTest, OverloadIsAnswered429AndLostQuorum503) {
   EXPECT_LT(waited, 5s);
   EXPECT_EQ(c.Do("GET", c.Api(keep) + "/v1/kv/o0-0").status, 503) << "a linearizable read too";
   EXPECT_EQ(c.Do("GET", c.Api(keep) + "/health").status, 503);
+}
+
+// The TLS flags: peers talk https with mutual authentication, clients reach the API over https.
+TEST(KvClusterTest, PeersAndClientsUseTlsWhenGivenCertificates) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("raftkit-kv-e2e-tls-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  // A throwaway CA and one certificate for 127.0.0.1 usable as server and as client.
+  const std::string d = dir.string();
+  const std::string script =
+      "cd '" + d +
+      "' && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 "
+      "-subj /CN=raftkit-e2e-ca -keyout ca.key -out ca.crt && "
+      "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=member "
+      "-keyout member.key -out member.csr && "
+      "printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n' > ext && "
+      "openssl x509 -req -in member.csr -CA ca.crt -CAkey ca.key -set_serial 7 -days 1 "
+      "-extfile ext -out member.crt > openssl.log 2>&1";
+  ASSERT_EQ(std::system((script + " 2>>openssl.log").c_str()), 0);
+  {
+    KvCluster c({"--peer-cert-file", d + "/member.crt", "--peer-key-file", d + "/member.key",
+                 "--peer-trusted-ca-file", d + "/ca.crt", "--peer-client-cert-auth",
+                 "--client-cert-file", d + "/member.crt", "--client-key-file", d + "/member.key"},
+                d + "/ca.crt");
+    for (int i = 1; i <= 3; ++i)
+      ASSERT_TRUE(c.WaitHealthy(i)) << i;
+    ASSERT_EQ(c.Do("PUT", c.Api(1) + "/v1/kv/secure", "yes").status, 204);
+    EXPECT_EQ(c.Do("GET", c.Api(3) + "/v1/kv/secure").body, "yes");
+    auto cluster = nlohmann::json::parse(c.Do("GET", c.Api(2) + "/v1/cluster").body);
+    EXPECT_EQ(cluster["members"][0]["peer_urls"][0].get<std::string>().substr(0, 8), "https://");
+    // Plain http is not served.
+    auto plain = http::Client::Create({}).value();
+    http::ClientRequest req;
+    req.url = "http://127.0.0.1:" + std::to_string(c.ApiPort(1)) + "/v1/kv/secure";
+    auto r = plain->Do(req);
+    EXPECT_FALSE(r.ok() && r.value().status == 200);
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
 }
 
 TEST(KvClusterTest, MembersAreAddedPromotedAndRemovedOverHttpAndLeadershipMoves) {

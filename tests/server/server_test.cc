@@ -376,6 +376,20 @@ TEST(ServerTest, LeadershipMovesOnRequestAndALeaderCanBeRemoved) {
       [&] { return next.ProposeAndWait("late=1").status().code() == ErrorCode::kStopped; }));
 }
 
+TEST(ServerTest, StatusReportsMembersQuorumAndPeers) {
+  Cluster c(3);
+  ASSERT_NE(c.Leader(), nullptr);
+  const auto st = c.server(2).GetStatus();
+  EXPECT_EQ(st.id, NodeId(2));
+  EXPECT_EQ(st.MemberCount(), 3u);
+  EXPECT_EQ(st.QuorumSize(), 2u);
+  ASSERT_EQ(st.Peers().size(), 2u);
+  for (const auto& p : st.Peers())
+    EXPECT_NE(p.id, NodeId(2));
+  EXPECT_NE(st.leader, kNoNode);
+  EXPECT_GT(st.term.value(), 0u);
+}
+
 TEST(ServerTest, OnlyTheLeaderOrTheTransfereeCanMoveLeadership) {
   Cluster c(3);
   Server* leader = c.Leader();

@@ -150,6 +150,24 @@ struct ServerStatus {
   Index commit_index;
   Index applied_index;
   std::vector<Member> members;
+
+  /// goraft's names for the same facts.
+  [[nodiscard]] size_t MemberCount() const { return members.size(); }
+  /// Votes a decision needs: a majority of the voters (learners do not vote).
+  [[nodiscard]] size_t QuorumSize() const {
+    size_t voters = 0;
+    for (const auto& m : members)
+      voters += m.learner ? 0 : 1;
+    return voters / 2 + 1;
+  }
+  /// The other members.
+  [[nodiscard]] std::vector<Member> Peers() const {
+    std::vector<Member> out;
+    for (const auto& m : members) {
+      if (m.id != id) out.push_back(m);
+    }
+    return out;
+  }
 };
 
 /// Events (goraft's names): state and leader changes, term changes, commits (applied entries),
