@@ -1115,10 +1115,11 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
     auto bs = s.node->GetBasicStatus();
     s.hard = bs.hard_state;
   }
+  // Logged before the loops start: from then on the member table belongs to them.
+  s.Log().Infof("server {}: starting (peer URL {}, {} members, applied {})", s.opts.id.value(),
+                s.peer_url, s.members.size(), s.applied.load());
   s.raft_thread = std::thread([&s] { s.RaftLoop(); });
   s.apply_thread = std::thread([&s] { s.ApplyLoop(); });
-  s.Log().Infof("server {}: started (peer URL {}, {} members, applied {})", s.opts.id.value(),
-                s.peer_url, s.members.size(), s.applied.load());
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 
@@ -1327,10 +1328,16 @@ Status Server::TransferLeadership(NodeId to, std::chrono::milliseconds timeout) 
                       ? std::string("no leader is known")
                       : fmt::format("ask the leader (member {}) to move leadership", lead.value()));
   }
-  s.Post([&s, to] { s.node->TransferLeader(to); });
+  // The request is a message like any other: the transferee's copy is dropped while it knows no
+  // leader, and a leader abandons a transfer after an election timeout. Ask again each timeout.
   const auto deadline = Clock::now() + timeout;
+  auto next_ask = Clock::now();
   while (Clock::now() < deadline) {
     if (Leader() == to) return Status::Ok();
+    if (Clock::now() >= next_ask) {
+      s.Post([&s, to] { s.node->TransferLeader(to); });
+      next_ask = Clock::now() + s.opts.election_timeout;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return Status(ErrorCode::kTimeout, "leadership did not move in time");
