@@ -1,6 +1,8 @@
 #include "kv_store.h"
 
+#include <iterator>
 #include <mutex>
+#include <sstream>
 
 #include "raftexample_codec.h"
 
@@ -75,34 +77,67 @@ Result<std::string> KvStore::Apply(Index, std::string_view data) {
   return Outcome(true, prev);
 }
 
-Result<std::string> KvStore::Snapshot() {
+Status KvStore::WriteSnapshot(std::ostream& out) {
   std::shared_lock<std::shared_mutex> l(mu_);
-  if (format_ == Format::kRaftexample) return EncodeRaftexampleSnapshot(kv_);
-  std::string out;
-  for (const auto& [k, v] : kv_) {
-    PutField(&out, k);
-    PutField(&out, v);
+  if (format_ == Format::kRaftexample) {
+    out << EncodeRaftexampleSnapshot(kv_);
+  } else {
+    std::string rec;
+    for (const auto& [k, v] : kv_) {
+      rec.clear();
+      PutField(&rec, k);
+      PutField(&rec, v);
+      out.write(rec.data(), static_cast<std::streamsize>(rec.size()));
+    }
   }
-  return out;
+  if (!out) return Status(ErrorCode::kIoError, "kv snapshot: write failed");
+  return Status::Ok();
 }
 
-Status KvStore::Restore(std::string_view snapshot) {
+Status KvStore::RestoreSnapshot(std::istream& in) {
   std::map<std::string, std::string> next;
   if (format_ == Format::kRaftexample) {
-    auto m = DecodeRaftexampleSnapshot(snapshot);
+    const std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto m = DecodeRaftexampleSnapshot(all);
     if (!m.ok()) return m.status();
     next = std::move(m).value();
-  }
-  while (format_ == Format::kNative && !snapshot.empty()) {
-    std::string_view k, v;
-    if (!TakeField(&snapshot, &k) || !TakeField(&snapshot, &v)) {
-      return Status(ErrorCode::kCorruption, "kv snapshot is truncated");
+  } else {
+    // (key value)*, each a 4-byte big-endian length and the bytes.
+    auto field = [&in](std::string* f) -> int {  // 1 read, 0 clean end, -1 truncated
+      char len[4];
+      in.read(len, 4);
+      if (in.gcount() == 0) return 0;
+      if (in.gcount() != 4) return -1;
+      uint32_t n = 0;
+      for (char c : len)
+        n = (n << 8) | static_cast<uint8_t>(c);
+      f->resize(n);
+      in.read(f->data(), static_cast<std::streamsize>(n));
+      return in.gcount() == static_cast<std::streamsize>(n) ? 1 : -1;
+    };
+    for (;;) {
+      std::string k, v;
+      const int got = field(&k);
+      if (got == 0) break;
+      if (got < 0 || field(&v) != 1)
+        return Status(ErrorCode::kCorruption, "kv snapshot is truncated");
+      next.emplace(std::move(k), std::move(v));
     }
-    next.emplace(k, v);
   }
   std::unique_lock<std::shared_mutex> l(mu_);
   kv_.swap(next);
   return Status::Ok();
+}
+
+Result<std::string> KvStore::Snapshot() {
+  std::ostringstream out(std::ios::binary);
+  RAFTKIT_RETURN_IF_ERROR(WriteSnapshot(out));
+  return std::move(out).str();
+}
+
+Status KvStore::Restore(std::string_view snapshot) {
+  std::istringstream in(std::string(snapshot), std::ios::binary);
+  return RestoreSnapshot(in);
 }
 
 std::optional<std::string> KvStore::Get(const std::string& key) const {

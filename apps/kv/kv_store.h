@@ -12,8 +12,10 @@
 #pragma once
 
 #include <cstddef>
+#include <istream>
 #include <map>
 #include <optional>
+#include <ostream>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -36,8 +38,11 @@ class KvStore final : public server::StateMachine {
   explicit KvStore(Format format = Format::kNative) : format_(format) {}
 
   Result<std::string> Apply(Index index, std::string_view data) override;
-  Result<std::string> Snapshot() override;
-  Status Restore(std::string_view snapshot) override;
+  Status WriteSnapshot(std::ostream& out) override;
+  Status RestoreSnapshot(std::istream& in) override;
+  /// The same, in memory.
+  Result<std::string> Snapshot();
+  Status Restore(std::string_view snapshot);
 
   /// Reads of the local state (linearizable when preceded by Server::LinearizableRead).
   [[nodiscard]] std::optional<std::string> Get(const std::string& key) const;

@@ -8,6 +8,8 @@
 #include <mutex>
 #include <random>
 #include <set>
+#include <sstream>
+#include <streambuf>
 #include <thread>
 #include <unordered_map>
 #include <utility>
@@ -134,6 +136,15 @@ std::string ConfContext(uint64_t request, const Member& m) {
 
 constexpr std::string_view kCommandTag = "RKC1";
 
+// An input stream over bytes in memory, without copying them (std::spanstream is C++23).
+class ViewStreambuf final : public std::streambuf {
+ public:
+  explicit ViewStreambuf(std::string_view v) {
+    char* p = const_cast<char*>(v.data());  // the get area is only read
+    setg(p, p, p + v.size());
+  }
+};
+
 }  // namespace
 
 std::string CommandCodec::Encode(std::string_view name, std::string_view args) const {
@@ -224,6 +235,19 @@ struct Server::Impl final : public rafthttp::RaftNode {
   std::shared_ptr<const CommandCodec> codec;
   mutable std::mutex commands_mu;
   std::map<std::string, CommandHandler, std::less<>> commands;
+
+  // The state machine's snapshot through its stream interface, in memory.
+  Result<std::string> SnapshotStateMachine() {
+    std::ostringstream out(std::ios::binary);
+    RAFTKIT_RETURN_IF_ERROR(opts.state_machine->WriteSnapshot(out));
+    if (!out) return Status(ErrorCode::kIoError, "writing the state machine's snapshot failed");
+    return std::move(out).str();
+  }
+  Status RestoreStateMachine(std::string_view data) {
+    ViewStreambuf buf(data);
+    std::istream in(&buf);
+    return opts.state_machine->RestoreSnapshot(in);
+  }
 
   Result<std::string> ApplyPayload(Index index, std::string_view payload) {
     if (auto cmd = codec->Decode(payload)) {
@@ -868,7 +892,7 @@ struct Server::Impl final : public rafthttp::RaftNode {
         std::map<NodeId, Member> ignored;
         std::string_view sm;
         Status st = DecodeServerSnapshot(b.snapshot.data.view(), &ignored, &sm);
-        if (st.ok()) st = opts.state_machine->Restore(sm);
+        if (st.ok()) st = RestoreStateMachine(sm);
         if (!st.ok()) {
           Log().Errorf("server {}: cannot restore snapshot at {}: {}", opts.id.value(),
                        b.snapshot.metadata.index.value(), st.ToString());
@@ -955,7 +979,7 @@ struct Server::Impl final : public rafthttp::RaftNode {
     if (opts.snapshot_count == 0 || at <= last_snapshot_index) return;
     if (!force_snapshot && at < last_snapshot_index + opts.snapshot_count) return;
     force_snapshot = false;
-    auto sm = opts.state_machine->Snapshot();
+    auto sm = SnapshotStateMachine();
     if (!sm.ok()) {
       Log().Errorf("server {}: state machine snapshot failed: {}", opts.id.value(),
                    sm.status().ToString());
@@ -1026,7 +1050,7 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
       std::string_view sm;
       std::map<NodeId, Member> ms;
       RAFTKIT_RETURN_IF_ERROR(DecodeServerSnapshot(snap.value().data.view(), &ms, &sm));
-      RAFTKIT_RETURN_IF_ERROR(s.opts.state_machine->Restore(sm));
+      RAFTKIT_RETURN_IF_ERROR(s.RestoreStateMachine(sm));
       applied = snap.value().metadata.index;
       s.applied = applied.value();
       s.last_snapshot_index = applied.value();

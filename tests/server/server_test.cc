@@ -13,9 +13,12 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <istream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <ostream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -43,14 +46,17 @@ class KvMachine final : public StateMachine {
     v = std::string(data.substr(eq + 1));
     return prev;
   }
-  Result<std::string> Snapshot() override {
+  Status WriteSnapshot(std::ostream& out) override {
     std::lock_guard<std::mutex> g(mu_);
-    std::string out;
     for (const auto& [k, v] : kv_)
-      out += k + "=" + v + "\n";
-    return out;
+      out << k << "=" << v << "\n";
+    return Status::Ok();
   }
-  Status Restore(std::string_view s) override {
+  Status RestoreSnapshot(std::istream& in) override {
+    const std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return Restore(all);
+  }
+  Status Restore(std::string_view s) {
     std::lock_guard<std::mutex> g(mu_);
     kv_.clear();
     ++restores_;

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <future>
+#include <iosfwd>
 #include <map>
 #include <memory>
 #include <optional>
@@ -44,10 +45,12 @@ class StateMachine {
   /// proposer's future on the member that proposed it). An error is a result too: it fails that
   /// proposal's future but the log moves on (every member gets the same error).
   virtual Result<std::string> Apply(Index index, std::string_view data) = 0;
-  /// The whole state, as of the last applied command.
-  virtual Result<std::string> Snapshot() = 0;
-  /// Replaces the whole state by one produced by Snapshot() (on this or another member).
-  virtual Status Restore(std::string_view snapshot) = 0;
+  /// Writes the whole state, as of the last applied command, to `out`. (The server collects it in
+  /// memory before it goes to the snapshot file and to peers.)
+  virtual Status WriteSnapshot(std::ostream& out) = 0;
+  /// Replaces the whole state by what WriteSnapshot wrote (on this or another member), read from
+  /// `in` to its end.
+  virtual Status RestoreSnapshot(std::istream& in) = 0;
 };
 
 /// Applies a named command's arguments (goraft's Command.Apply), on the applier thread, in log
