@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "raftkit/transport/http/client.h"
+#include "testlib/http_call.h"
 #include "testlib/process.h"
 
 namespace raftkit {
@@ -96,13 +97,7 @@ class KvCluster {
 
   http::Response Do(const std::string& method, const std::string& url,
                     const std::string& body = "") {
-    http::ClientRequest req;
-    req.method = method;
-    req.url = url;
-    req.body = body;
-    auto r = client_->Do(req);
-    if (!r.ok()) return http::Response{0, {}, r.status().ToString()};
-    return std::move(r).value();
+    return testing::HttpCall(*client_, method, url, body);
   }
   // The leader's id as member `i` reports it (0 if unknown).
   uint64_t LeaderSeenBy(int i) {

@@ -27,6 +27,7 @@
 #include <nlohmann/json.hpp>
 
 #include "raftkit/transport/http/client.h"
+#include "testlib/http_call.h"
 #include "testlib/process.h"
 
 namespace raftkit {
@@ -130,13 +131,7 @@ class MixedCluster {
 
   http::Response Do(const std::string& method, const std::string& url,
                     const std::string& body = "") {
-    http::ClientRequest req;
-    req.method = method;
-    req.url = url;
-    req.body = body;
-    auto r = client_->Do(req);
-    if (!r.ok()) return http::Response{0, {}, r.status().ToString()};
-    return std::move(r).value();
+    return testing::HttpCall(*client_, method, url, body);
   }
   std::optional<std::string> Get(int i, const std::string& key) {
     auto r = Do("GET", Api(i) + key);
