@@ -10,6 +10,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -67,6 +68,7 @@ int main(int argc, char** argv) {
   uint16_t native_port = 0;
   std::string peer_cert, peer_key, peer_ca, client_cert, client_key, client_ca;
   bool peer_client_cert_auth = false;
+  std::vector<std::string> peer_dial;
   app.add_option("--id", id, "this member's id: its position (1-based) in --cluster")
       ->capture_default_str();
   app.add_option("--cluster", cluster, "comma-separated peer URLs of the initial members")
@@ -95,6 +97,9 @@ int main(int argc, char** argv) {
   app.add_option("--max-pending", max_pending,
                  "writes accepted but not yet applied on this member; beyond it 429")
       ->capture_default_str();
+  app.add_option("--peer-dial", peer_dial,
+                 "ID=URL: dial member ID at URL instead of its advertised peer URL (repeatable; "
+                 "address translation, or the chaos tests' fault proxies)");
   app.add_option("--compat", compat,
                  "'raftexample': be a member of an etcd raftexample cluster (its API on --port, "
                  "its log and snapshot formats)")
@@ -156,6 +161,15 @@ int main(int argc, char** argv) {
     o.initial_members.push_back({raftkit::NodeId(i + 1), {urls[i]}, false, {}});
   }
   o.join = join;
+  for (const auto& d : peer_dial) {
+    const auto eq = d.find('=');
+    const uint64_t peer = eq == std::string::npos ? 0 : std::strtoull(d.c_str(), nullptr, 10);
+    if (peer == 0 || eq + 1 >= d.size()) {
+      std::fprintf(stderr, "raftkit-kv: --peer-dial wants ID=URL, got %s\n", d.c_str());
+      return 2;
+    }
+    o.peer_dial_urls[raftkit::NodeId(peer)].push_back(d.substr(eq + 1));
+  }
   if (snapshot_count == 0) snapshot_count = raftexample ? 10000 : 100000;
   o.snapshot_count = snapshot_count;
   // As etcd: 5,000 entries stay behind a snapshot for slow followers (fewer for tiny intervals).

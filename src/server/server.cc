@@ -796,12 +796,16 @@ struct Server::Impl final : public rafthttp::RaftNode {
       prev = members;
       members = next;
     }
+    auto dial = [this](NodeId id, const Member& m) {
+      auto o = opts.peer_dial_urls.find(id);
+      return o != opts.peer_dial_urls.end() ? o->second : m.peer_urls;
+    };
     for (const auto& [id, m] : next) {
       if (id == opts.id) continue;
       if (prev.count(id) == 0) {
-        transport->AddPeer(id, m.peer_urls);
-      } else if (prev[id].peer_urls != m.peer_urls) {
-        transport->UpdatePeer(id, m.peer_urls);
+        transport->AddPeer(id, dial(id, m));
+      } else if (dial(id, prev[id]) != dial(id, m)) {
+        transport->UpdatePeer(id, dial(id, m));
       }
     }
     for (const auto& [id, m] : prev) {

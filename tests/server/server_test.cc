@@ -23,6 +23,8 @@
 #include <thread>
 #include <vector>
 
+#include "chaos/fault_proxy.h"
+
 namespace raftkit::server {
 namespace {
 
@@ -395,6 +397,32 @@ TEST(ServerTest, StatusReportsMembersQuorumAndPeers) {
   for (const auto& p : st.Peers())
     EXPECT_NE(p.id, NodeId(2));
   EXPECT_GT(st.term.value(), 0u);
+}
+
+// peer_dial_urls: member 3 reaches member 1 through a proxy; cutting that one link leaves the
+// cluster working over the others.
+TEST(ServerTest, PeerDialUrlsRouteALinkThroughAnotherAddress) {
+  std::unique_ptr<chaos::FaultProxy> proxy;
+  Cluster c(3, 10000, [&proxy](ServerOptions& o) {
+    if (o.id != NodeId(3)) return;
+    const std::string& url1 = o.initial_members.at(0).peer_urls.at(0);
+    const auto port1 = static_cast<uint16_t>(std::stoi(url1.substr(url1.rfind(':') + 1)));
+    if (!proxy) proxy = chaos::FaultProxy::Start(port1).value();
+    o.peer_dial_urls[NodeId(1)] = {"http://127.0.0.1:" + std::to_string(proxy->port())};
+  });
+  ASSERT_NE(c.Leader(), nullptr);
+  ASSERT_TRUE(c.server(3).ProposeAndWait("via=proxy").ok());
+  EXPECT_GT(proxy->accepted(), 0u) << "member 3 dialed member 1 through the proxy";
+  EXPECT_GT(proxy->forwarded_bytes(), 0u);
+  // The member table still shows the advertised URL.
+  for (const auto& m : c.server(3).GetStatus().members) {
+    if (m.id != NodeId(1)) continue;
+    EXPECT_EQ(m.peer_urls.at(0).find(std::to_string(proxy->port())), std::string::npos);
+  }
+  proxy->Partition();
+  proxy->ResetConnections();
+  EXPECT_TRUE(c.Leader()->ProposeAndWait("still=1").ok());
+  proxy->Heal();
 }
 
 TEST(ServerTest, OnlyTheLeaderOrTheTransfereeCanMoveLeadership) {

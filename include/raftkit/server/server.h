@@ -107,6 +107,9 @@ struct ServerOptions {
   /// UpdateNode once a leader is known), so that every member can point clients at the leader.
   /// Not with LogFormat::kRaftexample, whose members could not apply it.
   std::vector<std::string> advertise_client_urls;
+  /// Where this member dials a peer instead of the peer's advertised URLs: address translation,
+  /// or a fault-injecting proxy in the chaos tests. The member table keeps the advertised URLs.
+  std::map<NodeId, std::vector<std::string>> peer_dial_urls;
   /// The initial members (including this one) for a new data directory, unless `join`.
   std::vector<Member> initial_members;
   /// A new member joining a running cluster: it starts empty and learns everything from the
