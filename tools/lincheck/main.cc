@@ -2,6 +2,7 @@
 // the verdict; exit status 0 = linearizable, 1 = not linearizable, 2 = unknown, 3 = bad input.
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -19,7 +20,9 @@ int main(int argc, char** argv) {
   app.add_option("--max-steps", max_steps, "give up after this many search steps (0 = never)");
   CLI11_PARSE(app, argc, argv);
 
-  auto history = raftkit::lincheck::ReadJepsenLog(path);
+  // The log holds one register; name it after the file in explanations.
+  auto history =
+      raftkit::lincheck::ReadJepsenLog(path, std::filesystem::path(path).filename().string());
   if (!history.ok()) {
     std::fprintf(stderr, "raftkit-lincheck: %s\n", history.status().ToString().c_str());
     return 3;
