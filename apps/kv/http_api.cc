@@ -127,7 +127,7 @@ void HandleKey(server::Server& s, KvStore& store, http::ServerRequest& req,
 }
 
 // POST /v1/cluster/members, DELETE /v1/cluster/members/{id}, POST /v1/cluster/members/{id}/promote,
-// POST /v1/cluster/leader.
+// POST /v1/cluster/leader, POST /v1/cluster/snapshot (this member's own snapshot and compaction).
 void HandleCluster(server::Server& s, http::ServerRequest& req, http::ResponseWriter& w) {
   constexpr std::string_view kMembers = "/v1/cluster/members";
   const std::string_view path = req.path;
@@ -171,6 +171,10 @@ void HandleCluster(server::Server& s, http::ServerRequest& req, http::ResponseWr
       return;
     }
     done(s.TransferLeadership(to, std::chrono::seconds(10)), 204);
+    return;
+  }
+  if (path == "/v1/cluster/snapshot" && req.method == "POST") {
+    done(s.Snapshot(), 204);
     return;
   }
   if (path == kMembers && req.method == "POST") {

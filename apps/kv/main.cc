@@ -11,6 +11,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -69,9 +70,14 @@ int main(int argc, char** argv) {
   std::string peer_cert, peer_key, peer_ca, client_cert, client_key, client_ca;
   bool peer_client_cert_auth = false;
   std::vector<std::string> peer_dial;
-  app.add_option("--id", id, "this member's id: its position (1-based) in --cluster")
+  app.add_option("--id", id,
+                 "this member's id: its position (1-based) in --cluster, or the ID of an ID=URL "
+                 "entry")
       ->capture_default_str();
-  app.add_option("--cluster", cluster, "comma-separated peer URLs of the initial members")
+  app.add_option("--cluster", cluster,
+                 "comma-separated peer URLs of the initial members (a member joining later: of "
+                 "the current ones); an entry may name its id as ID=URL, others take their "
+                 "position")
       ->capture_default_str();
   app.add_option("--port", port, "port of the key-value HTTP API")->capture_default_str();
   app.add_flag("--join", join, "join an existing cluster (after it added this member)");
@@ -98,8 +104,9 @@ int main(int argc, char** argv) {
                  "writes accepted but not yet applied on this member; beyond it 429")
       ->capture_default_str();
   app.add_option("--peer-dial", peer_dial,
-                 "ID=URL: dial member ID at URL instead of its advertised peer URL (repeatable; "
-                 "address translation, or the chaos tests' fault proxies)");
+                 "ID=URL or ADVERTISED_URL=URL: dial member ID, or whichever member advertises "
+                 "ADVERTISED_URL, at URL instead (repeatable; address translation, or the chaos "
+                 "tests' fault proxies)");
   app.add_option("--compat", compat,
                  "'raftexample': be a member of an etcd raftexample cluster (its API on --port, "
                  "its log and snapshot formats)")
@@ -124,15 +131,40 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   raftkit::StderrLogger logger(ParseLevel(log_level));
-  const std::vector<std::string> urls = Split(cluster);
-  if (id == 0 || id > urls.size()) {
-    std::fprintf(stderr, "raftkit-kv: --id %llu is not a position in --cluster (%zu URLs)\n",
+  // --cluster: "URL" entries take their position as id, "ID=URL" entries name it.
+  std::map<uint64_t, std::string> urls;
+  {
+    const std::vector<std::string> entries = Split(cluster);
+    for (size_t i = 0; i < entries.size(); ++i) {
+      const std::string& e = entries[i];
+      const auto eq = e.find('=');
+      uint64_t member = i + 1;
+      std::string url = e;
+      if (eq != std::string::npos) {
+        char* end = nullptr;
+        member = std::strtoull(e.c_str(), &end, 10);
+        url = e.substr(eq + 1);
+        if (member == 0 || end != e.c_str() + eq || url.empty()) {
+          std::fprintf(stderr, "raftkit-kv: bad --cluster entry %s (want URL or ID=URL)\n",
+                       e.c_str());
+          return 2;
+        }
+      }
+      if (!urls.emplace(member, url).second) {
+        std::fprintf(stderr, "raftkit-kv: member %llu appears twice in --cluster\n",
+                     static_cast<unsigned long long>(member));
+        return 2;
+      }
+    }
+  }
+  if (id == 0 || urls.count(id) == 0) {
+    std::fprintf(stderr, "raftkit-kv: --id %llu is not a member of --cluster (%zu entries)\n",
                  static_cast<unsigned long long>(id), urls.size());
     return 2;
   }
-  auto own = raftkit::http::ParseUrl(urls[id - 1]);
+  auto own = raftkit::http::ParseUrl(urls[id]);
   if (!own.ok()) {
-    std::fprintf(stderr, "raftkit-kv: bad peer URL %s\n", urls[id - 1].c_str());
+    std::fprintf(stderr, "raftkit-kv: bad peer URL %s\n", urls[id].c_str());
     return 2;
   }
 
@@ -149,7 +181,7 @@ int main(int argc, char** argv) {
   o.data_dir = data_dir.empty() ? "raftkit-" + std::to_string(id) : data_dir;
   o.peer_listen_address = own.value().host;
   o.peer_listen_port = own.value().port;
-  o.advertise_peer_urls = {urls[id - 1]};
+  o.advertise_peer_urls = {urls[id]};
   if (!raftexample) {
     // The address clients reach: the listen address, or the peer URL's host for a wildcard.
     const std::string host =
@@ -157,15 +189,28 @@ int main(int argc, char** argv) {
     o.advertise_client_urls = {(client_cert.empty() ? "http://" : "https://") + host + ":" +
                                std::to_string(port)};
   }
-  for (size_t i = 0; i < urls.size(); ++i) {
-    o.initial_members.push_back({raftkit::NodeId(i + 1), {urls[i]}, false, {}});
+  for (const auto& [member, url] : urls) {
+    o.initial_members.push_back({raftkit::NodeId(member), {url}, false, {}});
   }
   o.join = join;
   for (const auto& d : peer_dial) {
-    const auto eq = d.find('=');
-    const uint64_t peer = eq == std::string::npos ? 0 : std::strtoull(d.c_str(), nullptr, 10);
-    if (peer == 0 || eq + 1 >= d.size()) {
-      std::fprintf(stderr, "raftkit-kv: --peer-dial wants ID=URL, got %s\n", d.c_str());
+    // ID=URL, or URL=URL: then the first "://" comes before the first '='.
+    const size_t scheme = d.find("://");
+    auto eq = d.find('=');
+    if (scheme != std::string::npos && scheme < eq) eq = d.find('=', scheme);
+    if (eq == std::string::npos || eq == 0 || eq + 1 >= d.size()) {
+      std::fprintf(stderr, "raftkit-kv: --peer-dial wants ID=URL or URL=URL, got %s\n", d.c_str());
+      return 2;
+    }
+    const std::string key = d.substr(0, eq);
+    if (key.find("://") != std::string::npos) {
+      o.peer_dial_by_url[key] = d.substr(eq + 1);
+      continue;
+    }
+    char* end = nullptr;
+    const uint64_t peer = std::strtoull(key.c_str(), &end, 10);
+    if (peer == 0 || end != key.c_str() + key.size()) {
+      std::fprintf(stderr, "raftkit-kv: --peer-dial wants ID=URL or URL=URL, got %s\n", d.c_str());
       return 2;
     }
     o.peer_dial_urls[raftkit::NodeId(peer)].push_back(d.substr(eq + 1));

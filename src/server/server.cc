@@ -4,6 +4,8 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
+#include <future>
 #include <map>
 #include <mutex>
 #include <random>
@@ -272,6 +274,8 @@ struct Server::Impl final : public rafthttp::RaftNode {
     // applied by the time an entry of that term is applied were not in the new leader's log.
     std::vector<uint64_t> orphans;
     Term orphans_term;
+    // Server::Snapshot(): take one now and report when it is saved.
+    std::function<void(Status)> snapshot_now;
   };
   std::mutex apply_mu;
   std::condition_variable apply_cv;
@@ -798,7 +802,13 @@ struct Server::Impl final : public rafthttp::RaftNode {
     }
     auto dial = [this](NodeId id, const Member& m) {
       auto o = opts.peer_dial_urls.find(id);
-      return o != opts.peer_dial_urls.end() ? o->second : m.peer_urls;
+      if (o != opts.peer_dial_urls.end()) return o->second;
+      std::vector<std::string> urls = m.peer_urls;
+      for (auto& u : urls) {
+        auto r = opts.peer_dial_by_url.find(u);
+        if (r != opts.peer_dial_by_url.end()) u = r->second;
+      }
+      return urls;
     };
     for (const auto& [id, m] : next) {
       if (id == opts.id) continue;
@@ -939,7 +949,12 @@ struct Server::Impl final : public rafthttp::RaftNode {
         reads_waiting_apply.erase(reads_waiting_apply.begin());
       }
       if (!b.entries.empty()) Emit(EventType::kCommit, applied, 0);
-      MaybeSnapshot();
+      if (b.snapshot_now) {
+        force_snapshot = true;
+        MaybeSnapshot(std::move(b.snapshot_now));
+      } else {
+        MaybeSnapshot();
+      }
     }
   }
 
@@ -978,20 +993,25 @@ struct Server::Impl final : public rafthttp::RaftNode {
 
   // Every snapshot_count applied entries: the state machine's snapshot (taken here, between two
   // applies) is recorded and the log compacted by the Ready loop, which owns the storage.
-  void MaybeSnapshot() {
+  // `done` (Server::Snapshot) hears when the snapshot is saved, or why not.
+  void MaybeSnapshot(std::function<void(Status)> done = nullptr) {
     const uint64_t at = applied.load();
-    if (opts.snapshot_count == 0 || at <= last_snapshot_index) return;
+    if (at <= last_snapshot_index || (opts.snapshot_count == 0 && !done)) {
+      if (done) done(Status::Ok());
+      return;
+    }
     if (!force_snapshot && at < last_snapshot_index + opts.snapshot_count) return;
     force_snapshot = false;
     auto sm = SnapshotStateMachine();
     if (!sm.ok()) {
       Log().Errorf("server {}: state machine snapshot failed: {}", opts.id.value(),
                    sm.status().ToString());
+      if (done) done(sm.status());
       return;
     }
     last_snapshot_index = at;
     auto data = std::make_shared<std::string>(std::move(sm).value());
-    Post([this, at, data] {
+    Post([this, at, data, done = std::move(done)] {
       raftpb::ConfState cs = conf_state;
       for (auto it = conf_history.rbegin(); it != conf_history.rend(); ++it) {
         if (it->first.value() <= at) {
@@ -1009,6 +1029,7 @@ struct Server::Impl final : public rafthttp::RaftNode {
       if (!snap.ok()) {
         Log().Errorf("server {}: cannot save snapshot at {}: {}", opts.id.value(), at,
                      snap.status().ToString());
+        if (done) done(snap.status());
         return;
       }
       const uint64_t keep = opts.snapshot_catchup_entries;
@@ -1017,6 +1038,7 @@ struct Server::Impl final : public rafthttp::RaftNode {
         if (!st.ok()) Log().Warnf("server: compaction failed: {}", st.ToString());
       }
       Log().Infof("server {}: snapshot at {} ({} bytes)", opts.id.value(), at, data->size());
+      if (done) done(Status::Ok());
     });
   }
 };
@@ -1045,6 +1067,13 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   auto st = storage::DiskStorage::Open(so, &report);
   if (!st.ok()) return st.status();
   s.storage = std::move(st).value();
+  // What a crash left behind and recovery dealt with is worth an operator's attention.
+  if (report.truncated_tail) {
+    s.Log().Warnf("server {}: cut a torn WAL tail ({} bytes): {}", s.opts.id.value(),
+                  report.truncated_bytes, *report.truncated_tail);
+  }
+  for (const auto& f : report.broken_snapshots)
+    s.Log().Warnf("server {}: set aside a corrupt snapshot file {}", s.opts.id.value(), f);
 
   // The state machine and the member table from the newest snapshot.
   Index applied;
@@ -1344,6 +1373,29 @@ Status Server::RemoveMember(NodeId id) {
   Member m;
   m.id = id;
   return ProposeConf(*impl_, raftpb::ConfChangeType::ConfChangeRemoveNode, m);
+}
+
+Status Server::Snapshot(std::chrono::milliseconds timeout) {
+  Impl& s = *impl_;
+  auto result = std::make_shared<std::promise<Status>>();
+  auto future = result->get_future();
+  {
+    std::lock_guard<std::mutex> g(s.apply_mu);
+    if (s.stopped || s.apply_stopping) return Status(ErrorCode::kStopped, "server stopped");
+    Impl::ApplyBatch b;
+    // Queued behind the batches already waiting, so it covers everything committed so far.
+    b.snapshot_now = [result](Status st) { result->set_value(std::move(st)); };
+    s.apply_queue.push_back(std::move(b));
+    s.apply_cv.notify_one();
+  }
+  if (future.wait_for(timeout) != std::future_status::ready) {
+    return Status(ErrorCode::kTimeout, "the snapshot was not saved in time");
+  }
+  try {
+    return future.get();
+  } catch (const std::future_error&) {
+    return Status(ErrorCode::kStopped, "server stopped before the snapshot was saved");
+  }
 }
 
 Status Server::TransferLeadership(NodeId to, std::chrono::milliseconds timeout) {

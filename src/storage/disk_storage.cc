@@ -108,6 +108,7 @@ Result<std::unique_ptr<DiskStorage>> DiskStorage::Open(const DiskStorageOptions&
   if (!w.ok()) return w.status();
   impl->wal = std::move(w).value();
   rep.truncated_tail = contents.truncated_tail;
+  rep.truncated_bytes = contents.truncated_bytes;
 
   // The newest snapshot whose file verifies and whose marker the WAL holds (a file without a
   // marker was being saved when the process stopped: its entries may not be in the WAL).

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -13,90 +14,374 @@
 namespace raftkit::chaos {
 
 using namespace std::chrono_literals;
+using nlohmann::json;
 
-ChaosCluster::ChaosCluster(int n, std::filesystem::path dir, uint16_t base_port,
+ChaosCluster::ChaosCluster(int members, int slots, std::filesystem::path dir, uint16_t base_port,
                            std::string kv_binary, std::vector<std::string> extra_args)
-    : n_(n),
+    : slots_(slots),
       dir_(std::move(dir)),
       base_port_(base_port),
       kv_binary_(std::move(kv_binary)),
-      extra_args_(std::move(extra_args)) {
+      extra_args_(std::move(extra_args)),
+      next_id_(static_cast<uint64_t>(members) + 1) {
   std::filesystem::create_directories(dir_);
-  for (int i = 1; i <= n_; ++i) {
-    for (int j = 1; j <= n_; ++j) {
+  for (int i = 1; i <= slots_; ++i) {
+    for (int j = 1; j <= slots_; ++j) {
       if (i == j) continue;
       proxies_[{i, j}] = FaultProxy::Start(static_cast<uint16_t>(base_port_ + j)).value();
     }
   }
   http::ClientOptions co;
   co.connect_timeout = 1s;
-  co.response_header_timeout = 2s;
+  co.response_header_timeout = 12s;  // membership changes and transfers wait for the outcome
   client_ = http::Client::Create(co).value();
-  for (int i = 1; i <= n_; ++i)
+  co.response_header_timeout = 2s;
+  status_client_ = http::Client::Create(co).value();
+  for (int i = 1; i <= members; ++i)
+    slots_state_[i].id = static_cast<uint64_t>(i);
+  for (int i = 1; i <= members; ++i)
     Start(i);
 }
 
 ChaosCluster::~ChaosCluster() {
-  procs_.clear();  // SIGKILL (a paused process is continued first), reaped
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    slots_state_.clear();  // SIGKILL (a paused process is continued first), reaped
+  }
   proxies_.clear();
 }
 
-std::string ChaosCluster::Api(int i) const {
-  return "http://127.0.0.1:" + std::to_string(base_port_ + 10 + i);
+std::string ChaosCluster::Api(int slot) const {
+  return "http://127.0.0.1:" + std::to_string(base_port_ + 32 + slot);
 }
 
-void ChaosCluster::Start(int i) {
+std::string ChaosCluster::PeerUrl(int slot) const {
+  return "http://127.0.0.1:" + std::to_string(base_port_ + slot);
+}
+
+std::filesystem::path ChaosCluster::DataDir(int slot) const {
+  return dir_ / ("slot" + std::to_string(slot));
+}
+
+uint64_t ChaosCluster::MemberAt(int slot) const {
+  std::lock_guard<std::mutex> g(mu_);
+  auto it = slots_state_.find(slot);
+  return it == slots_state_.end() ? 0 : it->second.id;
+}
+
+int ChaosCluster::SlotOf(uint64_t id) const {
+  std::lock_guard<std::mutex> g(mu_);
+  for (const auto& [slot, st] : slots_state_) {
+    if (st.id == id && id != 0) return slot;
+  }
+  return 0;
+}
+
+std::vector<int> ChaosCluster::Occupied() const {
+  std::lock_guard<std::mutex> g(mu_);
+  std::vector<int> out;
+  for (const auto& [slot, st] : slots_state_) {
+    if (st.id != 0) out.push_back(slot);
+  }
+  return out;
+}
+
+std::vector<int> ChaosCluster::Voters() const {
+  std::lock_guard<std::mutex> g(mu_);
+  std::vector<int> out;
+  for (const auto& [slot, st] : slots_state_) {
+    if (st.id != 0 && !st.learner) out.push_back(slot);
+  }
+  return out;
+}
+
+std::vector<int> ChaosCluster::Learners() const {
+  std::lock_guard<std::mutex> g(mu_);
+  std::vector<int> out;
+  for (const auto& [slot, st] : slots_state_) {
+    if (st.id != 0 && st.learner) out.push_back(slot);
+  }
+  return out;
+}
+
+std::vector<int> ChaosCluster::Targets() const {
+  return Occupied();
+}
+
+bool ChaosCluster::running(int slot) const {
+  std::lock_guard<std::mutex> g(mu_);
+  auto it = slots_state_.find(slot);
+  return it != slots_state_.end() && it->second.proc != nullptr;
+}
+
+bool ChaosCluster::paused(int slot) const {
+  std::lock_guard<std::mutex> g(mu_);
+  auto it = slots_state_.find(slot);
+  return it != slots_state_.end() && it->second.paused;
+}
+
+void ChaosCluster::Start(int slot) {
+  std::lock_guard<std::mutex> g(mu_);
+  SlotState& st = slots_state_[slot];
+  if (st.id == 0 || st.proc) return;
+  // Every current member as ID=URL (a joining member dials them; a restart reads its own).
   std::string cluster;
-  for (int k = 1; k <= n_; ++k)
-    cluster +=
-        (k > 1 ? "," : "") + std::string("http://127.0.0.1:") + std::to_string(base_port_ + k);
+  for (const auto& [s, other] : slots_state_) {
+    if (other.id == 0) continue;
+    cluster += (cluster.empty() ? "" : ",") + std::to_string(other.id) + "=" + PeerUrl(s);
+  }
   std::vector<std::string> args = {kv_binary_,
                                    "--id",
-                                   std::to_string(i),
+                                   std::to_string(st.id),
                                    "--cluster",
                                    cluster,
                                    "--port",
-                                   std::to_string(base_port_ + 10 + i),
+                                   std::to_string(base_port_ + 32 + slot),
                                    "--data-dir",
-                                   (dir_ / ("n" + std::to_string(i))).string(),
+                                   DataDir(slot).string(),
                                    "--log-level",
                                    "warn"};
-  for (int j = 1; j <= n_; ++j) {
-    if (j == i) continue;
+  if (st.joined) args.push_back("--join");
+  // Whoever advertises slot j's URL is dialed through this slot's proxy to j.
+  for (int j = 1; j <= slots_; ++j) {
+    if (j == slot) continue;
     args.push_back("--peer-dial");
-    args.push_back(std::to_string(j) + "=http://127.0.0.1:" + std::to_string(Link(i, j).port()));
+    args.push_back(PeerUrl(j) + "=http://127.0.0.1:" + std::to_string(Link(slot, j).port()));
   }
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
-  procs_[i] = std::make_unique<testing::ChildProcess>(
-      args, (dir_ / ("n" + std::to_string(i) + ".log")).string());
-  paused_.erase(i);
+  st.proc = std::make_unique<testing::ChildProcess>(
+      args, (dir_ / ("slot" + std::to_string(slot) + ".log")).string());
+  st.paused = false;
 }
 
-void ChaosCluster::Kill(int i) {
-  procs_.erase(i);
-  paused_.erase(i);
+void ChaosCluster::Kill(int slot) {
+  std::lock_guard<std::mutex> g(mu_);
+  auto it = slots_state_.find(slot);
+  if (it == slots_state_.end()) return;
+  it->second.proc.reset();
+  it->second.paused = false;
 }
 
-void ChaosCluster::Pause(int i) {
-  auto it = procs_.find(i);
-  if (it == procs_.end()) return;
-  it->second->Signal(SIGSTOP);
-  paused_.insert(i);
+void ChaosCluster::Pause(int slot) {
+  std::lock_guard<std::mutex> g(mu_);
+  auto it = slots_state_.find(slot);
+  if (it == slots_state_.end() || !it->second.proc) return;
+  it->second.proc->Signal(SIGSTOP);
+  it->second.paused = true;
 }
 
-void ChaosCluster::Resume(int i) {
-  auto it = procs_.find(i);
-  if (it == procs_.end()) return;
-  it->second->Signal(SIGCONT);
-  paused_.erase(i);
+void ChaosCluster::Resume(int slot) {
+  std::lock_guard<std::mutex> g(mu_);
+  auto it = slots_state_.find(slot);
+  if (it == slots_state_.end() || !it->second.proc) return;
+  it->second.proc->Signal(SIGCONT);
+  it->second.paused = false;
+}
+
+Status ChaosCluster::TearWalTail(int slot, std::mt19937_64& rng, std::string* what) {
+  namespace fs = std::filesystem;
+  const fs::path wal = DataDir(slot) / "wal";
+  std::error_code ec;
+  fs::path newest;
+  for (const auto& e : fs::directory_iterator(wal, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.size() == 37 && name.substr(33) == ".wal" && (newest.empty() || e.path() > newest)) {
+      newest = e.path();
+    }
+  }
+  if (newest.empty()) return Status(ErrorCode::kNotFound, "no WAL segment in " + wal.string());
+  std::fstream f(newest, std::ios::in | std::ios::out | std::ios::binary);
+  if (!f) return Status(ErrorCode::kIoError, "cannot open " + newest.string());
+  std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  // The end of the records (docs/formats/wal.md): 8-aligned 16-byte headers with a payload length
+  // at offset 4; an all-zero header (the preallocated rest) or the end of the file ends them.
+  auto u32 = [&](size_t at) {
+    uint32_t v = 0;
+    for (int k = 3; k >= 0; --k)
+      v = (v << 8) | static_cast<uint8_t>(bytes[at + static_cast<size_t>(k)]);
+    return v;
+  };
+  size_t end = 0;
+  while (end + 16 <= bytes.size()) {
+    bool zero = true;
+    for (size_t k = 0; k < 16 && zero; ++k)
+      zero = bytes[end + k] == 0;
+    if (zero) break;
+    const size_t next = end + 16 + ((static_cast<size_t>(u32(end + 4)) + 7) / 8) * 8;
+    if (next > bytes.size()) break;
+    end = next;
+  }
+  // The torn batch: a record header and payload as a Save would have appended them, of which only
+  // a part reached the disk (the rest stays zero, as preallocated or past the end of the file).
+  const uint32_t length = 24 + static_cast<uint32_t>(rng() % 200);
+  std::string record(16 + length, '\0');
+  for (size_t k = 0; k < record.size(); ++k)
+    record[k] = static_cast<char>(rng());
+  for (int k = 0; k < 4; ++k)
+    record[4 + static_cast<size_t>(k)] = static_cast<char>((length >> (8 * k)) & 0xff);
+  record[8] = 3;  // an entry
+  record[9] = 1;
+  record[10] = record[11] = 0;
+  size_t keep = 0;
+  switch (rng() % 3) {
+    case 0:
+      keep = 1 + rng() % 15;
+      *what = "torn header (" + std::to_string(keep) + " of 16 bytes)";
+      break;
+    case 1:
+      keep = 16 + rng() % length;
+      *what = "payload cut short (" + std::to_string(keep - 16) + " of " + std::to_string(length) +
+              " bytes)";
+      break;
+    default:
+      // Every byte there, but some sectors' worth garbled: the CRC cannot match.
+      keep = record.size();
+      record[16 + rng() % length] ^= 0x5a;
+      *what = "garbled record of " + std::to_string(length) + " bytes";
+      break;
+  }
+  f.clear();
+  f.seekp(static_cast<std::streamoff>(end));
+  f.write(record.data(), static_cast<std::streamsize>(keep));
+  f.close();
+  if (!f) return Status(ErrorCode::kIoError, "cannot write " + newest.string());
+  *what += " at offset " + std::to_string(end) + " of " + newest.filename().string();
+  return Status::Ok();
+}
+
+std::pair<int, std::string> ChaosCluster::Ask(const std::string& method, const std::string& path,
+                                              const std::string& body) {
+  std::vector<int> order;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    for (const auto& [slot, st] : slots_state_) {
+      if (st.id != 0 && st.proc && !st.paused) order.push_back(slot);
+    }
+  }
+  std::pair<int, std::string> last{0, "no running member"};
+  for (int slot : order) {
+    http::Response r;
+    {
+      std::lock_guard<std::mutex> g(client_mu_);
+      r = testing::HttpCall(*client_, method, Api(slot) + path, body);
+    }
+    last = {r.status, r.body};
+    // 503 (no leader, not applied in time) or a dead member: another may do better.
+    if (r.status != 0 && r.status != 503) return last;
+  }
+  return last;
+}
+
+std::map<uint64_t, bool> ChaosCluster::ReportedMembers() {
+  // Ask until a member that knows a leader answers: it has the newest table among those asked.
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    auto [status, body] = Ask("GET", "/v1/cluster");
+    const json j = json::parse(body, nullptr, false);
+    if (status == 200 && j.is_object() && j.value("leader", uint64_t{0}) != 0) {
+      std::map<uint64_t, bool> out;
+      for (const auto& m : j["members"])
+        out[m["id"].get<uint64_t>()] = m["learner"].get<bool>();
+      return out;
+    }
+    std::this_thread::sleep_for(250ms);
+  }
+  return {};
+}
+
+Result<uint64_t> ChaosCluster::AddMember(int slot, bool learner) {
+  if (MemberAt(slot) != 0) return Status(ErrorCode::kInvalidArgument, "slot is occupied");
+  const uint64_t id = next_id_++;
+  const json body{{"id", id}, {"peer_urls", {PeerUrl(slot)}}, {"learner", learner}};
+  auto [status, answer] = Ask("POST", "/v1/cluster/members", body.dump());
+  if (status != 201) {
+    // Not known to have happened: see whether it did (ids are never reused either way).
+    std::this_thread::sleep_for(1s);
+    const auto members = ReportedMembers();
+    if (members.count(id) == 0) {
+      return Status(ErrorCode::kUnavailable, "add member " + std::to_string(id) + ": " +
+                                                 std::to_string(status) + " " + answer);
+    }
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(DataDir(slot), ec);
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    SlotState& st = slots_state_[slot];
+    st.id = id;
+    st.learner = learner;
+    st.joined = true;
+  }
+  Start(slot);
+  return id;
+}
+
+Status ChaosCluster::RemoveMember(int slot) {
+  const uint64_t id = MemberAt(slot);
+  if (id == 0) return Status(ErrorCode::kInvalidArgument, "slot is empty");
+  auto [status, answer] = Ask("DELETE", "/v1/cluster/members/" + std::to_string(id));
+  if (status != 204) {
+    std::this_thread::sleep_for(1s);
+    const auto members = ReportedMembers();
+    if (members.empty() || members.count(id) > 0) {
+      return Status(ErrorCode::kUnavailable, "remove member " + std::to_string(id) + ": " +
+                                                 std::to_string(status) + " " + answer);
+    }
+  }
+  std::lock_guard<std::mutex> g(mu_);
+  slots_state_.erase(slot);  // kills the process
+  std::error_code ec;
+  std::filesystem::remove_all(DataDir(slot), ec);
+  return Status::Ok();
+}
+
+Status ChaosCluster::Promote(int slot) {
+  const uint64_t id = MemberAt(slot);
+  if (id == 0) return Status(ErrorCode::kInvalidArgument, "slot is empty");
+  auto [status, answer] = Ask("POST", "/v1/cluster/members/" + std::to_string(id) + "/promote");
+  if (status != 204) {
+    std::this_thread::sleep_for(1s);
+    const auto members = ReportedMembers();
+    auto it = members.find(id);
+    if (it == members.end() || it->second) {
+      return Status(ErrorCode::kUnavailable, "promote member " + std::to_string(id) + ": " +
+                                                 std::to_string(status) + " " + answer);
+    }
+  }
+  std::lock_guard<std::mutex> g(mu_);
+  slots_state_[slot].learner = false;
+  return Status::Ok();
+}
+
+Status ChaosCluster::TransferLeader(int slot) {
+  const uint64_t id = MemberAt(slot);
+  if (id == 0) return Status(ErrorCode::kInvalidArgument, "slot is empty");
+  auto [status, answer] = Ask("POST", "/v1/cluster/leader", json{{"to", id}}.dump());
+  if (status == 204) return Status::Ok();
+  return Status(ErrorCode::kUnavailable,
+                "transfer to " + std::to_string(id) + ": " + std::to_string(status) + " " + answer);
+}
+
+Status ChaosCluster::Snapshot(int slot) {
+  http::Response r;
+  {
+    std::lock_guard<std::mutex> g(client_mu_);
+    r = testing::HttpCall(*client_, "POST", Api(slot) + "/v1/cluster/snapshot");
+  }
+  if (r.status == 204) return Status::Ok();
+  return Status(ErrorCode::kUnavailable,
+                "snapshot on slot " + std::to_string(slot) + ": " + std::to_string(r.status));
 }
 
 void ChaosCluster::Cut(int from, int to) {
   LinkFaults blocked;
   blocked.blocked = true;
+  Degrade(from, to, blocked);
+}
+
+void ChaosCluster::Degrade(int from, int to, const LinkFaults& faults) {
   // `from` dialing `to`: its requests go forward. `to` dialing `from`: `from`'s answers go back.
-  Link(from, to).SetForward(blocked);
-  Link(to, from).SetBackward(blocked);
+  Link(from, to).SetForward(faults);
+  Link(to, from).SetBackward(faults);
 }
 
 void ChaosCluster::Partition(const std::vector<std::set<int>>& groups) {
@@ -104,10 +389,10 @@ void ChaosCluster::Partition(const std::vector<std::set<int>>& groups) {
     for (size_t g = 0; g < groups.size(); ++g) {
       if (groups[g].count(i) > 0) return static_cast<int>(g);
     }
-    return -1;
+    return -1 - i;  // alone
   };
-  for (int i = 1; i <= n_; ++i) {
-    for (int j = 1; j <= n_; ++j) {
+  for (int i = 1; i <= slots_; ++i) {
+    for (int j = 1; j <= slots_; ++j) {
       if (i != j && group_of(i) != group_of(j)) Cut(i, j);
     }
   }
@@ -118,19 +403,29 @@ void ChaosCluster::HealAll() {
     p->Heal();
 }
 
-void ChaosCluster::ResetLinks(int i) {
+void ChaosCluster::ResetLinks(int slot) {
   for (auto& [link, p] : proxies_) {
-    if (link.first == i || link.second == i) p->ResetConnections();
+    if (link.first == slot || link.second == slot) p->ResetConnections();
   }
 }
 
 uint64_t ChaosCluster::Leader() {
+  std::vector<int> order;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    for (const auto& [slot, st] : slots_state_) {
+      if (st.id != 0 && st.proc && !st.paused) order.push_back(slot);
+    }
+  }
   std::map<uint64_t, int> votes;
-  for (int i = 1; i <= n_; ++i) {
-    if (!running(i) || paused(i)) continue;
-    auto r = testing::HttpCall(*client_, "GET", Api(i) + "/v1/cluster");
+  for (int slot : order) {
+    http::Response r;
+    {
+      std::lock_guard<std::mutex> g(status_mu_);
+      r = testing::HttpCall(*status_client_, "GET", Api(slot) + "/v1/cluster");
+    }
     if (r.status != 200) continue;
-    auto j = nlohmann::json::parse(r.body, nullptr, false);
+    auto j = json::parse(r.body, nullptr, false);
     if (j.is_object()) ++votes[j.value("leader", uint64_t{0})];
   }
   uint64_t best = 0;
@@ -144,13 +439,20 @@ uint64_t ChaosCluster::Leader() {
   return best;
 }
 
+int ChaosCluster::LeaderSlot() {
+  const int slot = SlotOf(Leader());
+  return slot != 0 && running(slot) && !paused(slot) ? slot : 0;
+}
+
 bool ChaosCluster::WaitHealthy(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     bool all = true;
-    for (int i = 1; i <= n_ && all; ++i) {
-      if (running(i) && !paused(i)) {
-        all = testing::HttpCall(*client_, "GET", Api(i) + "/health").status == 200;
+    for (int slot : Occupied()) {
+      if (!all) break;
+      if (running(slot) && !paused(slot)) {
+        std::lock_guard<std::mutex> g(status_mu_);
+        all = testing::HttpCall(*status_client_, "GET", Api(slot) + "/health").status == 200;
       }
     }
     if (all) return true;
@@ -159,8 +461,23 @@ bool ChaosCluster::WaitHealthy(std::chrono::milliseconds timeout) {
   return false;
 }
 
-std::string ChaosCluster::LogTail(int i, size_t bytes) const {
-  std::ifstream in(dir_ / ("n" + std::to_string(i) + ".log"));
+bool ChaosCluster::WaitCaughtUp(int slot, std::chrono::milliseconds timeout) {
+  // /health answers 200 once a linearizable read succeeded there: the member applied everything
+  // the leader had committed when the read began.
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    {
+      std::lock_guard<std::mutex> g(status_mu_);
+      if (testing::HttpCall(*status_client_, "GET", Api(slot) + "/health").status == 200)
+        return true;
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  return false;
+}
+
+std::string ChaosCluster::LogTail(int slot, size_t bytes) const {
+  std::ifstream in(dir_ / ("slot" + std::to_string(slot) + ".log"));
   std::stringstream ss;
   ss << in.rdbuf();
   const std::string all = ss.str();

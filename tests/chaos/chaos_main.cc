@@ -1,15 +1,16 @@
-// raftkit-chaos: a Jepsen-style run against raftkit-kv as real processes (issue 8, first version).
+// raftkit-chaos: a Jepsen-style run against raftkit-kv as real processes (docs/chaos.md).
 //
-// A cluster of raftkit-kv members on 127.0.0.1, each peer link through its own FaultProxy; clients
-// read, write unique values and compare-and-set on a few keys through every member, with
-// timeouts; a nemesis picks faults from a seeded schedule (kill -9 and restart, the leader
-// especially; SIGSTOP/SIGCONT; partitions: leader isolated, majority/minority, one-way; connection
-// resets); at the end the links heal, every member is brought back, every key is read, and the
-// history is checked for linearizability (tools/lincheck). Prints
+// A cluster of raftkit-kv members on 127.0.0.1, each peer link through its own FaultProxy, with a
+// spare slot for membership changes. Clients read, write unique values and compare-and-set through
+// every member, with timeouts, on a small set of contended keys and a large one; the nemesis
+// (nemesis.h) injects every kind of fault in seeded rounds; at the end the links heal, every
+// member is brought back, recent keys are read once more, and the history is checked for
+// linearizability (tools/lincheck). Prints
 //   chaos: <ops> ops, <faults> faults, <anomalies> anomalies, <unavailable_s> s without a leader
-// and exits 1 on an anomaly (the history is kept in --out for a failed run).
+// and exits 1 on an anomaly (a lost acknowledged write is one), an unknown verdict, a cluster that
+// does not recover, or (with --require-all-kinds) a fault kind that never ran.
 //
-//   raftkit-chaos --seconds 60 [--seed N] [--nodes 3|5] [--clients 12] [--out DIR]
+//   raftkit-chaos --seconds 90 [--seed N] [--nodes 3|5] [--clients 16] [--out DIR]
 //   raftkit-chaos --minutes 60                      # a soak
 #include <signal.h>
 #include <unistd.h>
@@ -24,15 +25,17 @@
 #include <mutex>
 #include <random>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
 
 #include "chaos/chaos_cluster.h"
+#include "chaos/nemesis.h"
 #include "lincheck/checker.h"
+#include "lincheck/history_json.h"
 #include "raftkit/transport/http/client.h"
 
 namespace {
@@ -40,14 +43,18 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 namespace lc = raftkit::lincheck;
+namespace chaos = raftkit::chaos;
 
 struct Config {
   double seconds = 60;
   double minutes = 0;
   uint64_t seed = 0;
   int nodes = 3;
-  int clients = 12;
+  int clients = 16;
   int keys = 5;
+  int big_keys = 1000;
+  uint64_t snapshot_count = 2000;
+  bool require_all_kinds = false;
   std::string out;
   std::string kv_binary = RAFTKIT_KV_BINARY;
 };
@@ -58,7 +65,12 @@ int64_t Now(Clock::time_point t0) {
 
 // The outcome of a request as the history records it.
 lc::Outcome OutcomeOf(const raftkit::Result<raftkit::http::Response>& r, bool read) {
-  if (!r.ok()) return read ? lc::Outcome::kFail : lc::Outcome::kInfo;  // timeout, reset: unknown
+  if (!r.ok()) {
+    // Refused connections never reached a member: certainly not applied. Anything else (a
+    // timeout, a reset) may have been.
+    if (r.status().message().find("refused") != std::string::npos) return lc::Outcome::kFail;
+    return read ? lc::Outcome::kFail : lc::Outcome::kInfo;
+  }
   const int s = r.value().status;
   if (s == 200 || s == 204 || (read && s == 404)) return lc::Outcome::kOk;
   if (s == 412 || s == 429 || s == 400) return lc::Outcome::kFail;  // refused before the log
@@ -81,6 +93,37 @@ class Recorder {
   lc::History history_;
 };
 
+// One read, write or CAS through the member in `slot`, recorded.
+lc::Operation Perform(raftkit::http::Client& client, const std::string& api, lc::Operation op,
+                      Clock::time_point t0) {
+  raftkit::http::ClientRequest req;
+  req.url = api + "/v1/kv/" + op.key;
+  if (op.kind == lc::OpKind::kWrite) {
+    req.method = "PUT";
+    req.body = *op.value;
+  } else if (op.kind == lc::OpKind::kCas) {
+    req.method = "PUT";
+    req.url += "?expect=" + *op.value;
+    req.body = *op.new_value;
+  }
+  op.invoke_time = Now(t0);
+  auto r = client.Do(req);
+  op.complete_time = Now(t0);
+  op.outcome = OutcomeOf(r, op.kind == lc::OpKind::kRead);
+  if (op.kind == lc::OpKind::kRead && op.outcome == lc::Outcome::kOk) {
+    op.value = r.value().status == 404 ? lc::Value() : lc::Value(r.value().body);
+  }
+  if (op.outcome == lc::Outcome::kInfo) op.complete_time = lc::kOpenEnded;
+  return op;
+}
+
+std::string Percentile(std::vector<int64_t> v, double p) {
+  if (v.empty()) return "-";
+  std::sort(v.begin(), v.end());
+  const auto i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+  return std::to_string(v[std::min(i, v.size() - 1)] / 1000) + " ms";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -89,29 +132,45 @@ int main(int argc, char** argv) {
   app.add_option("--seconds", cfg.seconds, "length of the faulty phase")->capture_default_str();
   app.add_option("--minutes", cfg.minutes, "the same in minutes (a soak); overrides --seconds");
   app.add_option("--seed", cfg.seed, "schedule seed (0: a fresh one, printed)");
-  app.add_option("--nodes", cfg.nodes, "members (3 or 5)")->capture_default_str();
+  app.add_option("--nodes", cfg.nodes, "voting members (3 or 5); one more slot for joins")
+      ->capture_default_str()
+      ->check(CLI::Range(3, 7));
   app.add_option("--clients", cfg.clients, "concurrent clients")->capture_default_str();
   app.add_option("--keys", cfg.keys,
-                 "keys the clients contend on at a time (a new set each second)")
+                 "contended keys at a time (a new set each second); a third of the operations")
       ->capture_default_str();
-  app.add_option("--out", cfg.out, "folder for the history and the members' logs");
+  app.add_option("--big-keys", cfg.big_keys,
+                 "keys of the large set (a new set each minute); the rest of the operations")
+      ->capture_default_str();
+  app.add_option("--snapshot-count", cfg.snapshot_count,
+                 "the members' --snapshot-count (small: snapshots and compaction all the time)")
+      ->capture_default_str();
+  app.add_flag("--require-all-kinds", cfg.require_all_kinds,
+               "fail unless every kind of fault ran at least once (the CI run)");
+  app.add_option("--out", cfg.out,
+                 "folder for the history, the faults and the summary (kept), and the members' "
+                 "data and logs (kept after a failure)");
   app.add_option("--kv-binary", cfg.kv_binary, "raftkit-kv executable")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   if (cfg.minutes > 0) cfg.seconds = cfg.minutes * 60;
   if (cfg.seed == 0) cfg.seed = std::random_device{}() | 1;
-  std::printf("chaos: seed %llu, %d members, %d clients, %d keys, %.0f s\n",
-              static_cast<unsigned long long>(cfg.seed), cfg.nodes, cfg.clients, cfg.keys,
-              cfg.seconds);
+  std::printf(
+      "chaos: seed %llu, %d members (+1 slot), %d clients, %d contended keys, %d big keys, "
+      "%.0f s\n",
+      static_cast<unsigned long long>(cfg.seed), cfg.nodes, cfg.clients, cfg.keys, cfg.big_keys,
+      cfg.seconds);
   std::fflush(stdout);
 
-  const std::filesystem::path dir =
-      cfg.out.empty()
-          ? std::filesystem::temp_directory_path() / ("raftkit-chaos-" + std::to_string(getpid()))
-          : std::filesystem::path(cfg.out);
+  const bool keep_out = !cfg.out.empty();
+  const std::filesystem::path dir = keep_out ? std::filesystem::path(cfg.out)
+                                             : std::filesystem::temp_directory_path() /
+                                                   ("raftkit-chaos-" + std::to_string(getpid()));
   std::filesystem::remove_all(dir);
-  const auto base = static_cast<uint16_t>(20000 + (getpid() % 600) * 20);
-  raftkit::chaos::ChaosCluster cluster(cfg.nodes, dir / "cluster", base, cfg.kv_binary,
-                                       {"--request-timeout", "2000"});
+  std::filesystem::create_directories(dir);
+  const auto base = static_cast<uint16_t>(20000 + (getpid() % 300) * 40);
+  chaos::ChaosCluster cluster(
+      cfg.nodes, cfg.nodes + 1, dir / "cluster", base, cfg.kv_binary,
+      {"--request-timeout", "2000", "--snapshot-count", std::to_string(cfg.snapshot_count)});
   if (!cluster.WaitHealthy(30s)) {
     std::fprintf(stderr, "chaos: the cluster did not become healthy\n");
     return 2;
@@ -133,55 +192,47 @@ int main(int argc, char** argv) {
       co.idle_timeout = 3s;
       auto client = raftkit::http::Client::Create(co).value();
       while (!stop) {
-        const int member = static_cast<int>(rng() % static_cast<uint64_t>(cfg.nodes)) + 1;
+        const std::vector<int> targets = cluster.Targets();
+        const int slot = targets[rng() % targets.size()];
         lc::Operation op;
         op.client = c;
-        // Keys move on every second (as Jepsen's independent keys do): the checker's search grows
-        // with the operations left open (unknown outcomes) on one key, so each key gets a
-        // bounded share of the run.
-        op.key = "k" + std::to_string(rng() % static_cast<uint64_t>(cfg.keys)) + "-" +
-                 std::to_string(Now(t0) / 1'000'000);
-        raftkit::http::ClientRequest req;
-        req.url = cluster.Api(member) + "/v1/kv/" + op.key;
+        // Keys move on (as Jepsen's independent keys do): the checker's search grows with the
+        // operations left open (unknown outcomes) on one key, so each key gets a bounded share of
+        // the run. Contended keys change every second, the large set every minute.
+        const int64_t now = Now(t0);
+        if (rng() % 3 == 0) {
+          op.key = "k" + std::to_string(rng() % static_cast<uint64_t>(cfg.keys)) + "-" +
+                   std::to_string(now / 1'000'000);
+        } else {
+          op.key = "b" + std::to_string(rng() % static_cast<uint64_t>(cfg.big_keys)) + "-" +
+                   std::to_string(now / 60'000'000);
+        }
         const uint64_t dice = rng() % 10;
         if (dice < 4) {
           op.kind = lc::OpKind::kRead;
         } else if (dice < 8) {
           op.kind = lc::OpKind::kWrite;
           op.value = std::to_string(++unique);
-          req.method = "PUT";
-          req.body = *op.value;
         } else {
           op.kind = lc::OpKind::kCas;
           op.value = std::to_string(unique.load() - rng() % 3);  // a recent value, often stale
           op.new_value = std::to_string(++unique);
-          req.method = "PUT";
-          req.url += "?expect=" + *op.value;
-          req.body = *op.new_value;
         }
-        op.invoke_time = Now(t0);
-        auto r = client->Do(req);
-        op.complete_time = Now(t0);
-        op.outcome = OutcomeOf(r, op.kind == lc::OpKind::kRead);
-        if (op.kind == lc::OpKind::kRead && op.outcome == lc::Outcome::kOk) {
-          op.value = r.value().status == 404 ? lc::Value() : lc::Value(r.value().body);
-        }
-        if (op.outcome == lc::Outcome::kInfo) op.complete_time = lc::kOpenEnded;
-        rec.Add(std::move(op));
-        if (!r.ok()) std::this_thread::sleep_for(50ms);
+        lc::Operation done = Perform(*client, cluster.Api(slot), std::move(op), t0);
+        const bool failed = done.outcome != lc::Outcome::kOk;
+        rec.Add(std::move(done));
+        if (failed) std::this_thread::sleep_for(20ms);
       }
     });
   }
 
-  // Availability: time without a leader most members agree on.
+  // Availability: time without a leader that is running and not paused.
   std::atomic<int64_t> leaderless_us{0};
   std::thread watcher([&] {
     auto last = Clock::now();
     while (!stop) {
       std::this_thread::sleep_for(200ms);
-      // A leader that is dead or stopped does not count, even while others still name it.
-      const auto l = static_cast<int>(cluster.Leader());
-      const bool none = l == 0 || !cluster.running(l) || cluster.paused(l);
+      const bool none = cluster.LeaderSlot() == 0;
       const auto now = Clock::now();
       if (none) {
         leaderless_us += std::chrono::duration_cast<std::chrono::microseconds>(now - last).count();
@@ -190,87 +241,31 @@ int main(int argc, char** argv) {
     }
   });
 
-  // The nemesis: a fault, a while, heal, a while.
-  std::mt19937_64 rng(cfg.seed);
-  int faults = 0;
-  std::map<std::string, int> kinds;
-  // Every kind once per round of six, in a seeded order: a short run still sees all of them.
-  std::vector<int> round;
+  // The nemesis: a while, a fault (held, healed), again until the end.
+  chaos::Nemesis nemesis(cluster, cfg.nodes, cfg.seed, t0);
+  std::mt19937_64 rng(cfg.seed ^ 0x9e3779b97f4a7c15ULL);
+  std::vector<chaos::FaultRecord> faults;
+  std::ofstream faults_file(dir / "faults.txt");
   const auto end = t0 + std::chrono::milliseconds(static_cast<int64_t>(cfg.seconds * 1000));
   while (Clock::now() < end) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1000 + rng() % 2000));
     if (Clock::now() >= end) break;
-    const uint64_t leader = cluster.Leader();
-    const int victim = leader != 0 && rng() % 2 == 0
-                           ? static_cast<int>(leader)
-                           : static_cast<int>(rng() % static_cast<uint64_t>(cfg.nodes)) + 1;
-    std::string kind;
-    if (round.empty()) {
-      round = {0, 1, 2, 3, 4, 5};
-      std::shuffle(round.begin(), round.end(), rng);
-    }
-    const int pick = round.back();
-    round.pop_back();
-    switch (pick) {
-      case 0:
-        kind = "kill";
-        cluster.Kill(victim);
-        std::this_thread::sleep_for(std::chrono::milliseconds(500 + rng() % 2500));
-        cluster.Start(victim);
-        break;
-      case 1:
-        kind = "pause";
-        cluster.Pause(victim);
-        std::this_thread::sleep_for(std::chrono::milliseconds(500 + rng() % 2500));
-        cluster.Resume(victim);
-        break;
-      case 2: {
-        kind = "isolate";
-        std::set<int> rest;
-        for (int i = 1; i <= cfg.nodes; ++i) {
-          if (i != victim) rest.insert(i);
-        }
-        cluster.Partition({{victim}, rest});
-        std::this_thread::sleep_for(std::chrono::milliseconds(1000 + rng() % 3000));
-        cluster.HealAll();
-        break;
-      }
-      case 3: {
-        kind = "majority-minority";
-        std::vector<int> ids;
-        for (int i = 1; i <= cfg.nodes; ++i)
-          ids.push_back(i);
-        std::shuffle(ids.begin(), ids.end(), rng);
-        std::set<int> minority(ids.begin(), ids.begin() + (cfg.nodes - 1) / 2);
-        std::set<int> majority(ids.begin() + (cfg.nodes - 1) / 2, ids.end());
-        cluster.Partition({minority, majority});
-        std::this_thread::sleep_for(std::chrono::milliseconds(1000 + rng() % 3000));
-        cluster.HealAll();
-        break;
-      }
-      case 4: {
-        kind = "one-way";
-        int other = static_cast<int>(rng() % static_cast<uint64_t>(cfg.nodes)) + 1;
-        if (other == victim) other = other % cfg.nodes + 1;
-        cluster.Cut(victim, other);
-        std::this_thread::sleep_for(std::chrono::milliseconds(1000 + rng() % 3000));
-        cluster.HealAll();
-        break;
-      }
-      default:
-        kind = "reset";
-        cluster.ResetLinks(victim);
-        break;
-    }
-    ++faults;
-    ++kinds[kind];
+    chaos::FaultRecord f = nemesis.Run(nemesis.Next());
+    char line[512];
+    std::snprintf(line, sizeof line, "[%8.3f, %8.3f] %-17s %s", f.start_us / 1e6, f.end_us / 1e6,
+                  chaos::FaultKindName(f.kind), f.detail.c_str());
+    std::printf("chaos: %s\n", line);
+    std::fflush(stdout);
+    faults_file << line << "\n";
+    faults_file.flush();
+    faults.push_back(std::move(f));
   }
 
   // Heal, bring everyone back, let the clients see a healthy cluster, then final reads.
   cluster.HealAll();
-  for (int i = 1; i <= cfg.nodes; ++i) {
-    if (!cluster.running(i)) cluster.Start(i);
-    if (cluster.paused(i)) cluster.Resume(i);
+  for (int slot : cluster.Occupied()) {
+    if (!cluster.running(slot)) cluster.Start(slot);
+    if (cluster.paused(slot)) cluster.Resume(slot);
   }
   const bool healthy = cluster.WaitHealthy(60s);
   std::this_thread::sleep_for(2s);
@@ -279,35 +274,33 @@ int main(int argc, char** argv) {
     t.join();
   watcher.join();
   {
-    // A final read of every key written in the last second of the run, on a healthy cluster.
-    std::set<std::string> last_keys;
+    // A final read of every key touched lately (contended keys of the last two seconds, the large
+    // set of the last two minutes): acknowledged writes must still be there.
     const lc::History so_far = rec.Take();
-    const int64_t last_second = so_far.ops.empty() ? 0 : Now(t0) / 1'000'000;
+    const int64_t now = Now(t0);
+    std::set<std::string> last_keys;
     for (const auto& op : so_far.ops) {
-      if (op.invoke_time / 1'000'000 >= last_second - 1) last_keys.insert(op.key);
+      const bool contended = op.key[0] == 'k';
+      if (op.invoke_time >= now - (contended ? 2'000'000 : 120'000'000)) last_keys.insert(op.key);
     }
     auto client = raftkit::http::Client::Create({}).value();
+    const std::vector<int> slots = cluster.Occupied();
+    size_t i = 0;
     for (const std::string& key : last_keys) {
       lc::Operation op;
       op.client = -1;
       op.key = key;
-      raftkit::http::ClientRequest req;
-      req.url = cluster.Api(1) + "/v1/kv/" + op.key;
-      op.invoke_time = Now(t0);
-      auto r = client->Do(req);
-      op.complete_time = Now(t0);
-      op.outcome = OutcomeOf(r, true);
-      if (op.outcome == lc::Outcome::kOk) {
-        op.value = r.value().status == 404 ? lc::Value() : lc::Value(r.value().body);
-      }
-      rec.Add(std::move(op));
+      op.kind = lc::OpKind::kRead;
+      rec.Add(Perform(*client, cluster.Api(slots[i++ % slots.size()]), std::move(op), t0));
     }
   }
 
   lc::History history = rec.Take();
   lc::CheckOptions co;
-  co.timeout = 120s;
+  co.timeout = std::chrono::seconds(static_cast<int64_t>(std::max(120.0, cfg.seconds / 4)));
+  const auto check_start = Clock::now();
   auto result = lc::Check(history, co);
+  const double check_s = std::chrono::duration<double>(Clock::now() - check_start).count();
   int anomalies = 0;
   std::string verdict = "unchecked";
   if (result.ok()) {
@@ -316,30 +309,119 @@ int main(int argc, char** argv) {
   } else {
     verdict = result.status().ToString();
   }
+
+  // The figures.
   size_t ok = 0, failed = 0, info = 0;
   for (const auto& op : history.ops) {
     (op.outcome == lc::Outcome::kOk ? ok : op.outcome == lc::Outcome::kFail ? failed : info)++;
   }
+  std::map<std::string, int> kinds;
+  std::vector<int64_t> new_leader;
+  int leader_kills = 0, no_new_leader = 0;
+  for (const auto& f : faults) {
+    ++kinds[chaos::FaultKindName(f.kind)];
+    if (f.leader_killed) {
+      ++leader_kills;
+      if (f.new_leader_us >= 0) {
+        new_leader.push_back(f.new_leader_us);
+      } else {
+        ++no_new_leader;
+      }
+    }
+  }
+  size_t majority_ops = 0, majority_ok = 0;
+  for (const auto& op : history.ops) {
+    if (op.client < 0) continue;
+    for (const auto& f : faults) {
+      if (f.majority_side && op.invoke_time >= f.start_us && op.invoke_time <= f.end_us) {
+        ++majority_ops;
+        if (op.outcome == lc::Outcome::kOk) ++majority_ok;
+        break;
+      }
+    }
+  }
+  // Torn WAL tails: each restart after one must have cut it (the member logs it).
+  int torn = 0;
+  for (const auto& f : faults) {
+    if (f.kind == chaos::FaultKind::kTornWal && f.detail.find("WAL got") != std::string::npos) {
+      ++torn;
+    }
+  }
+  int torn_cut = 0;
+  for (int slot = 1; slot <= cluster.slots(); ++slot) {
+    const std::string log = cluster.LogTail(slot, 1 << 30);
+    for (size_t at = log.find("cut a torn WAL tail"); at != std::string::npos;
+         at = log.find("cut a torn WAL tail", at + 1)) {
+      ++torn_cut;
+    }
+  }
+  std::vector<std::string> missing;
+  for (auto k : chaos::AllFaultKinds()) {
+    if (kinds.count(chaos::FaultKindName(k)) == 0) missing.push_back(chaos::FaultKindName(k));
+  }
+
+  std::ostringstream summary;
   std::string kinds_text;
   for (const auto& [k, n] : kinds)
     kinds_text += (kinds_text.empty() ? "" : ", ") + k + " " + std::to_string(n);
-  std::printf("chaos: faults by kind: %s\n", kinds_text.c_str());
-  std::printf("chaos: %zu ok, %zu failed, %zu unknown; verdict: %s; healthy at the end: %s\n", ok,
-              failed, info, verdict.c_str(), healthy ? "yes" : "no");
-  std::printf("chaos: %zu ops, %d faults, %d anomalies, %.1f s without a leader\n",
-              history.ops.size(), faults, anomalies,
-              static_cast<double>(leaderless_us.load()) / 1e6);
+  summary << "chaos: seed " << cfg.seed << ", " << cfg.nodes << " members, "
+          << static_cast<int>(cfg.seconds) << " s\n";
+  summary << "chaos: faults by kind: " << kinds_text << "\n";
+  if (!missing.empty()) {
+    std::string m;
+    for (const auto& k : missing)
+      m += (m.empty() ? "" : ", ") + k;
+    summary << "chaos: kinds that did not run: " << m << "\n";
+  }
+  summary << "chaos: " << ok << " ok, " << failed << " failed, " << info
+          << " unknown; verdict: " << verdict << " (checked in " << static_cast<int>(check_s * 1000)
+          << " ms); healthy at the end: " << (healthy ? "yes" : "no") << "\n";
+  summary << "chaos: new leader after a leader kill: p50 " << Percentile(new_leader, 0.5)
+          << ", max " << Percentile(new_leader, 1.0) << " (" << leader_kills << " leader kills"
+          << (no_new_leader > 0 ? ", " + std::to_string(no_new_leader) + " without one in 15 s"
+                                : std::string())
+          << ")\n";
+  char frac[64];
+  std::snprintf(frac, sizeof frac, "%.1f%%",
+                majority_ops == 0
+                    ? 0.0
+                    : 100.0 * static_cast<double>(majority_ok) / static_cast<double>(majority_ops));
+  summary << "chaos: during faults that left a majority connected: " << majority_ok << " of "
+          << majority_ops << " operations succeeded (" << frac << ")\n";
+  summary << "chaos: torn WAL tails left: " << torn << ", cut on restart: " << torn_cut << "\n";
+  char last[256];
+  std::snprintf(last, sizeof last,
+                "chaos: %zu ops, %zu faults, %d anomalies, %.1f s without a leader\n",
+                history.ops.size(), faults.size(), anomalies,
+                static_cast<double>(leaderless_us.load()) / 1e6);
+  summary << last;
+  std::printf("%s", summary.str().c_str());
+  {
+    std::ofstream out(dir / "summary.txt");
+    out << summary.str();
+  }
+
   const bool bad = anomalies > 0 || !result.ok() ||
-                   result.value().verdict != lc::Verdict::kLinearizable || !healthy;
+                   result.value().verdict != lc::Verdict::kLinearizable || !healthy ||
+                   torn_cut < torn || (cfg.require_all_kinds && !missing.empty());
+  if (result.ok() && !result.value().explanation.empty()) {
+    std::printf("%s\n", result.value().explanation.c_str());
+    std::ofstream out(dir / "anomaly.txt");
+    out << result.value().explanation;
+  }
+  // The history, for raftkit-lincheck (docs/chaos.md).
+  const bool write_history = keep_out || bad;
+  if (write_history) {
+    const raftkit::Status st = lc::WriteHistoryJsonl(history, (dir / "history.jsonl").string());
+    if (!st.ok()) std::fprintf(stderr, "chaos: %s\n", st.ToString().c_str());
+  }
   if (bad) {
-    if (result.ok()) std::printf("%s\n", result.value().explanation.c_str());
-    std::ofstream out(dir / "history.jsonl");
-    for (const auto& op : history.ops)
-      out << lc::DescribeOperation(op) << " key=" << op.key << "\n";
-    std::printf("chaos: seed %llu failed; history and logs kept in %s\n",
+    std::printf("chaos: seed %llu failed; history, faults and members' logs kept in %s\n",
                 static_cast<unsigned long long>(cfg.seed), dir.c_str());
     return 1;
   }
-  std::filesystem::remove_all(dir);
+  // Passed: the members' data goes; the history and the summary stay when asked for (--out).
+  std::filesystem::remove_all(dir / "cluster");
+  if (!keep_out) std::filesystem::remove_all(dir);
   return 0;
 }

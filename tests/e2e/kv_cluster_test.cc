@@ -400,6 +400,9 @@ TEST(KvClusterTest, MembersAreAddedPromotedAndRemovedOverHttpAndLeadershipMoves)
   EXPECT_EQ(c.Do("PUT", c.Api(1) + "/v1/kv/after", "x").status, 204);
   EXPECT_EQ(c.Do("GET", c.Api(4) + "/v1/kv/after").body, "x");
   EXPECT_EQ(c.Do("POST", c.Api(1) + "/v1/cluster/members", "{}").status, 400);
+  // A snapshot on request, on a follower and on the leader.
+  EXPECT_EQ(c.Do("POST", c.Api(1) + "/v1/cluster/snapshot").status, 204);
+  EXPECT_EQ(c.Do("POST", c.Api(4) + "/v1/cluster/snapshot").status, 204);
 }
 
 }  // namespace

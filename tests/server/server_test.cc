@@ -354,6 +354,27 @@ TEST(ServerTest, SnapshotsCompactTheLogAndCatchUpANewMember) {
   EXPECT_EQ(c.server(4).GetStatus().members.size(), 4u);
 }
 
+// Server::Snapshot: saved on request (not only every snapshot_count entries), and what a restart
+// starts from.
+TEST(ServerTest, ASnapshotOnRequestIsSavedAndARestartStartsFromIt) {
+  Cluster c(3, /*snapshot_count=*/100000);
+  Server* leader = c.Leader();
+  ASSERT_NE(leader, nullptr);
+  for (int i = 0; i < 30; ++i)
+    ASSERT_TRUE(leader->ProposeAndWait("q" + std::to_string(i) + "=v").ok());
+  const uint64_t fid = c.Follower()->GetStatus().id.value();
+  ASSERT_TRUE(Eventually([&] { return c.machine(fid).size() == 30; }));
+  ASSERT_TRUE(c.server(fid).Snapshot().ok());
+  EXPECT_TRUE(c.server(fid).Snapshot().ok()) << "nothing new: done at once";
+  c.StopMember(fid);
+  const int before = c.machine(fid).restores();
+  c.StartMember(fid, false);
+  EXPECT_EQ(c.machine(fid).restores(), before + 1) << "the restart restored the snapshot";
+  EXPECT_EQ(c.machine(fid).size(), 30u);
+  ASSERT_TRUE(c.Leader()->ProposeAndWait("q30=v").ok());
+  EXPECT_TRUE(Eventually([&] { return c.machine(fid).size() == 31; }));
+}
+
 TEST(ServerTest, LeadershipMovesOnRequestAndALeaderCanBeRemoved) {
   std::atomic<uint64_t> seen_leader{0}, removed{0};  // before the cluster (listeners outlive them)
   Cluster c(3);
@@ -423,6 +444,25 @@ TEST(ServerTest, PeerDialUrlsRouteALinkThroughAnotherAddress) {
   proxy->ResetConnections();
   EXPECT_TRUE(c.Leader()->ProposeAndWait("still=1").ok());
   proxy->Heal();
+}
+
+// peer_dial_by_url: the same, keyed by the advertised URL (for members whose ids are not known
+// when this one starts).
+TEST(ServerTest, PeerDialByUrlRoutesALinkByTheAdvertisedUrl) {
+  std::unique_ptr<chaos::FaultProxy> proxy;
+  Cluster c(3, 10000, [&proxy](ServerOptions& o) {
+    if (o.id != NodeId(2)) return;
+    const std::string& url3 = o.initial_members.at(2).peer_urls.at(0);
+    const auto port3 = static_cast<uint16_t>(std::stoi(url3.substr(url3.rfind(':') + 1)));
+    if (!proxy) proxy = chaos::FaultProxy::Start(port3).value();
+    o.peer_dial_by_url[url3] = "http://127.0.0.1:" + std::to_string(proxy->port());
+  });
+  ASSERT_NE(c.Leader(), nullptr);
+  // (Retried: a proposal made while the first leader settles in may be dropped.)
+  ASSERT_TRUE(Eventually([&] { return c.server(2).ProposeAndWait("via=url").ok(); }));
+  ASSERT_TRUE(Eventually([&] { return c.server(3).ProposeAndWait("and=back").ok(); }));
+  EXPECT_TRUE(Eventually([&] { return proxy->accepted() > 0 && proxy->forwarded_bytes() > 0; }))
+      << "member 2 dialed member 3 through the proxy";
 }
 
 TEST(ServerTest, OnlyTheLeaderOrTheTransfereeCanMoveLeadership) {

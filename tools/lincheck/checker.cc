@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <random>
+#include <set>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -342,6 +343,24 @@ Result<CheckResult> Check(const History& history, const CheckOptions& options) {
   }
   result.keys = by_key.size();
   for (auto& [key, ops] : by_key) {
+    // An info write or CAS whose value no read ever returned and no CAS ever expected may be left
+    // out: in any linearization that includes it, the next operation is a plain write or none
+    // (a read would have to return its value, a CAS to expect it), so the same order without it
+    // is a linearization too. The search grows with the open operations, so this matters.
+    std::set<Value> observed;
+    for (const Operation* op : ops) {
+      if (op->kind == OpKind::kCas || op->outcome == Outcome::kOk) {
+        if (op->kind != OpKind::kWrite) observed.insert(op->value);
+      }
+    }
+    const auto unobserved = [&](const Operation* op) {
+      if (op->outcome != Outcome::kInfo) return false;
+      const Value& written = op->kind == OpKind::kCas ? op->new_value : op->value;
+      return op->kind != OpKind::kRead && observed.count(written) == 0;
+    };
+    const size_t before = ops.size();
+    ops.erase(std::remove_if(ops.begin(), ops.end(), unobserved), ops.end());
+    result.ops -= before - ops.size();
     KeySearch search(std::move(ops), &budget);
     const KeySearch::Outcome outcome = search.Run();
     if (outcome == KeySearch::Outcome::kLinearizable) continue;

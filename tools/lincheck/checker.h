@@ -46,7 +46,8 @@ struct CheckResult {
   /// kUnknown: which budget ran out. Empty when linearizable.
   std::string explanation;
   size_t keys = 0;     ///< keys in the history
-  size_t ops = 0;      ///< operations searched (failed ones and info reads dropped)
+  size_t ops = 0;      ///< operations searched (failed ones, info reads and info writes of values
+                       ///< nobody observed dropped)
   uint64_t steps = 0;  ///< search steps taken
 };
 

@@ -110,6 +110,10 @@ struct ServerOptions {
   /// Where this member dials a peer instead of the peer's advertised URLs: address translation,
   /// or a fault-injecting proxy in the chaos tests. The member table keeps the advertised URLs.
   std::map<NodeId, std::vector<std::string>> peer_dial_urls;
+  /// The same by advertised URL: a peer advertising a key is dialed at its value instead (for
+  /// members that join later, whose ids are not known when this member starts). A peer in
+  /// `peer_dial_urls` is dialed as that says.
+  std::map<std::string, std::string> peer_dial_by_url;
   /// The initial members (including this one) for a new data directory, unless `join`.
   std::vector<Member> initial_members;
   /// A new member joining a running cluster: it starts empty and learns everything from the
@@ -253,6 +257,11 @@ class Server {
   Status AddMember(const Member& member);
   Status PromoteMember(NodeId id);
   Status RemoveMember(NodeId id);
+  /// Takes a snapshot of everything applied here now, as `snapshot_count` would, and compacts the
+  /// log behind it (keeping `snapshot_catchup_entries`); returns once the snapshot is saved.
+  /// Ok at once when nothing was applied since the last one. Errors: kStopped, kTimeout (not saved
+  /// within `timeout`), and the state machine's or the disk's error.
+  Status Snapshot(std::chrono::milliseconds timeout = std::chrono::seconds(30));
   /// Moves leadership to `to` and waits until it leads. Call it on the leader, or on `to` itself
   /// (which asks the leader); elsewhere kNotLeader, since Raft's transfer request names its
   /// sender as the transferee. kTimeout when leadership did not move within `timeout`.

@@ -50,6 +50,7 @@ struct OpenReport {
   Index snapshot_index;  ///< of the snapshot restored (0 if none)
   Index last_index;      ///< of the log after replay
   std::optional<std::string> truncated_tail;  ///< a crash tail the WAL cut off
+  uint64_t truncated_bytes = 0;               ///< how many bytes it held
   std::vector<std::string> broken_snapshots;  ///< files renamed aside as corrupt
 };
 

@@ -476,8 +476,13 @@ Result<std::unique_ptr<ClientConnection>> Client::Send(const ClientRequest& requ
   }
   const std::string key = fmt::format("{}://{}", url.scheme, url.HostPort());
   // A pooled connection may have been closed by the server meanwhile; a request that can be
-  // replayed (its body is a string) then gets one more try on a fresh connection.
-  const bool replayable = !request.body_source;
+  // replayed (its body is a string) then gets one more try on a fresh connection — only when a
+  // duplicate is harmless: the failure may also have come after the server acted on it (a member
+  // killed while answering), and a write applied twice or reported as refused is a lie to the
+  // caller.
+  const bool safe_method = request.method == "GET" || request.method == "HEAD" ||
+                           request.method == "OPTIONS" || request.method == "TRACE";
+  const bool replayable = !request.body_source && (safe_method || request.replayable);
   for (int attempt = 0;; ++attempt) {
     std::unique_ptr<ClientConnection> conn = attempt == 0 ? pool_->Take(key) : nullptr;
     const bool reused = conn != nullptr;

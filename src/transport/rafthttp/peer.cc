@@ -238,6 +238,7 @@ void Pipeline::Post(const raftpb::Message& m, const std::shared_ptr<http::Cancel
   req.headers = PeerRequestHeaders(ctx_, std::nullopt);
   req.headers.Add("Content-Type", "application/protobuf");
   req.body = raftpb::Encode(m);
+  req.replayable = true;  // Raft tolerates a duplicate message
   const uint64_t size = req.body.size();
 
   Status st;

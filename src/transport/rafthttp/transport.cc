@@ -406,6 +406,7 @@ Status Transport::Impl::PostInline(Peer& peer, OutgoingSnapshot& snap, const std
   req.headers = PeerRequestHeaders(ctx, std::nullopt);
   req.headers.Add("Content-Type", "application/protobuf");
   req.body = raftpb::Encode(m);
+  req.replayable = true;  // Raft tolerates a duplicate message
   auto r = pipeline_client->Do(req, token);
   if (!r.ok()) return r.status();
   Status st = CheckPostAnswer(ctx, peer.id(), r.value());

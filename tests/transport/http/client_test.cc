@@ -1,4 +1,9 @@
 // The HTTP client: URL parsing, timeouts, cancellation, and header-before-body access.
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -76,6 +81,96 @@ TEST(HttpClient, ConnectionRefusedIsAnIoError) {
   ClientRequest req;
   req.url = "http://127.0.0.1:" + std::to_string(port) + "/";
   EXPECT_EQ(client->Do(req).code(), ErrorCode::kIoError);
+}
+
+// A server that answers each connection's first request (keep-alive) and then, on the second
+// request of that connection, reads it and closes without answering — a server that acted on a
+// request and died before its answer. Counts the requests it read.
+class HalfAnsweringServer {
+ public:
+  HalfAnsweringServer() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    socklen_t len = sizeof a;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    EXPECT_EQ(listen(fd_, 8), 0);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~HalfAnsweringServer() {
+    stop_ = true;
+    shutdown(fd_, SHUT_RDWR);
+    close(fd_);
+    thread_.join();
+  }
+  [[nodiscard]] std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  [[nodiscard]] int requests() const { return requests_.load(); }
+
+ private:
+  // Reads one request (headers and a Content-Length body); false at the end of the stream.
+  bool ReadRequest(int c) {
+    std::string in;
+    char buf[4096];
+    for (;;) {
+      const auto end = in.find("\r\n\r\n");
+      if (end != std::string::npos) {
+        size_t body = 0;
+        const auto cl = in.find("Content-Length: ");
+        if (cl != std::string::npos && cl < end) body = std::stoul(in.substr(cl + 16));
+        if (in.size() >= end + 4 + body) return true;
+      }
+      const ssize_t n = read(c, buf, sizeof buf);
+      if (n <= 0) return false;
+      in.append(buf, static_cast<size_t>(n));
+    }
+  }
+  void Serve() {
+    while (!stop_) {
+      const int c = accept(fd_, nullptr, nullptr);
+      if (c < 0) return;
+      if (ReadRequest(c)) {
+        ++requests_;
+        const std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+        (void)!write(c, answer.data(), answer.size());
+        if (ReadRequest(c)) ++requests_;  // acted on, never answered
+      }
+      close(c);
+    }
+  }
+  int fd_ = -1;
+  uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> requests_{0};
+  std::thread thread_;
+};
+
+// A request that failed on a pooled connection is sent again only when a duplicate is harmless:
+// a PUT the server may have acted on is reported as failed, not silently repeated.
+TEST(HttpClient, OnlySafeOrReplayableRequestsAreRepeatedAfterAPooledConnectionFails) {
+  HalfAnsweringServer server;
+  auto client = MustClient();
+  ClientRequest put;
+  put.method = "PUT";
+  put.url = server.url() + "/k";
+  put.body = "v";
+  ASSERT_TRUE(client->Do(put).ok());                       // connection 1, answered, pooled
+  EXPECT_EQ(client->Do(put).code(), ErrorCode::kIoError);  // read on connection 1, not answered
+  EXPECT_EQ(server.requests(), 2) << "the PUT was not sent again";
+
+  ClientRequest get;
+  get.url = server.url() + "/k";
+  ASSERT_TRUE(client->Do(get).ok());  // connection 2, pooled
+  auto again = client->Do(get);       // unanswered on 2, repeated on connection 3
+  EXPECT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(server.requests(), 5);
+
+  put.replayable = true;
+  auto replayed = client->Do(put);  // connection 3 was pooled: unanswered there, repeated on 4
+  EXPECT_TRUE(replayed.ok()) << replayed.status().ToString();
+  EXPECT_EQ(server.requests(), 7);
 }
 
 TEST(HttpClient, HttpsUrlWithoutTlsOptionsIsRejected) {

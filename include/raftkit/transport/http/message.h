@@ -82,6 +82,11 @@ struct ClientRequest {
   /// source must produce exactly that many bytes; without, it is sent chunked.
   BodySource body_source;
   std::optional<uint64_t> body_length;
+  /// When a pooled connection fails before any answer, the client may send the request again on a
+  /// fresh connection — but the server may already have acted on the first copy. It does so for
+  /// GET, HEAD, OPTIONS and TRACE, and for other methods only when this is set (the sender knows
+  /// that a duplicate is harmless, as a Raft message is). Never with a `body_source`.
+  bool replayable = false;
 };
 
 /// A complete response: what a server handler answers and what Client::Do returns.
