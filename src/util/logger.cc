@@ -1,6 +1,7 @@
 #include "raftkit/util/logger.h"
 
 #include <cstdio>
+#include <ctime>
 
 namespace raftkit {
 
@@ -32,9 +33,16 @@ Logger& NullLogger() noexcept {
 }
 
 void StderrLogger::Write(LogLevel level, std::string_view line) {
+  // A UTC timestamp with milliseconds: logs of several members line up, whatever their zones.
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  tm utc{};
+  gmtime_r(&ts.tv_sec, &utc);
+  char stamp[32];
+  const size_t n = std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
   // One fprintf per line keeps concurrent writers from interleaving within a line.
-  std::fprintf(stderr, "%s %.*s\n", LogLevelName(level).data(), static_cast<int>(line.size()),
-               line.data());
+  std::fprintf(stderr, "%.*s.%03ldZ %s %.*s\n", static_cast<int>(n), stamp, ts.tv_nsec / 1000000,
+               LogLevelName(level).data(), static_cast<int>(line.size()), line.data());
 }
 
 }  // namespace raftkit

@@ -140,7 +140,7 @@ void ChaosCluster::Start(int slot) {
                                    "--data-dir",
                                    DataDir(slot).string(),
                                    "--log-level",
-                                   "warn"};
+                                   "info"};
   if (st.joined) args.push_back("--join");
   // Whoever advertises slot j's URL is dialed through this slot's proxy to j.
   for (int j = 1; j <= slots_; ++j) {

@@ -19,6 +19,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -55,6 +56,7 @@ struct Config {
   int big_keys = 1000;
   uint64_t snapshot_count = 2000;
   bool require_all_kinds = false;
+  bool keep_data = false;
   std::string out;
   std::string kv_binary = RAFTKIT_KV_BINARY;
 };
@@ -77,25 +79,40 @@ lc::Outcome OutcomeOf(const raftkit::Result<raftkit::http::Response>& r, bool re
   return read ? lc::Outcome::kFail : lc::Outcome::kInfo;            // 503: may have happened
 }
 
+// Beside each client operation, for the availability figures: where it went and whether the
+// service answered it (a value, an acknowledgement, or a definite "your CAS expected something
+// else"), as opposed to an error, a refusal to serve or silence.
+struct Delivery {
+  int64_t invoke_time = 0;
+  int slot = 0;
+  bool served = false;
+};
+
 class Recorder {
  public:
-  void Add(lc::Operation op) {
+  void Add(lc::Operation op, Delivery d = {}) {
     std::lock_guard<std::mutex> g(mu_);
+    if (op.client >= 0) deliveries_.push_back(d);
     history_.ops.push_back(std::move(op));
   }
   lc::History Take() {
     std::lock_guard<std::mutex> g(mu_);
     return history_;
   }
+  std::vector<Delivery> Deliveries() {
+    std::lock_guard<std::mutex> g(mu_);
+    return deliveries_;
+  }
 
  private:
   std::mutex mu_;
   lc::History history_;
+  std::vector<Delivery> deliveries_;
 };
 
 // One read, write or CAS through the member in `slot`, recorded.
 lc::Operation Perform(raftkit::http::Client& client, const std::string& api, lc::Operation op,
-                      Clock::time_point t0) {
+                      Clock::time_point t0, bool* served = nullptr) {
   raftkit::http::ClientRequest req;
   req.url = api + "/v1/kv/" + op.key;
   if (op.kind == lc::OpKind::kWrite) {
@@ -110,6 +127,10 @@ lc::Operation Perform(raftkit::http::Client& client, const std::string& api, lc:
   auto r = client.Do(req);
   op.complete_time = Now(t0);
   op.outcome = OutcomeOf(r, op.kind == lc::OpKind::kRead);
+  if (served != nullptr) {
+    const int status = r.ok() ? r.value().status : 0;
+    *served = status == 200 || status == 204 || status == 404 || status == 412;
+  }
   if (op.kind == lc::OpKind::kRead && op.outcome == lc::Outcome::kOk) {
     op.value = r.value().status == 404 ? lc::Value() : lc::Value(r.value().body);
   }
@@ -150,6 +171,8 @@ int main(int argc, char** argv) {
   app.add_option("--out", cfg.out,
                  "folder for the history, the faults and the summary (kept), and the members' "
                  "data and logs (kept after a failure)");
+  app.add_flag("--keep-data", cfg.keep_data,
+               "keep the members' data directories and logs (in --out) after a passing run too");
   app.add_option("--kv-binary", cfg.kv_binary, "raftkit-kv executable")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   if (cfg.minutes > 0) cfg.seconds = cfg.minutes * 60;
@@ -218,9 +241,12 @@ int main(int argc, char** argv) {
           op.value = std::to_string(unique.load() - rng() % 3);  // a recent value, often stale
           op.new_value = std::to_string(++unique);
         }
-        lc::Operation done = Perform(*client, cluster.Api(slot), std::move(op), t0);
+        Delivery d;
+        d.slot = slot;
+        lc::Operation done = Perform(*client, cluster.Api(slot), std::move(op), t0, &d.served);
+        d.invoke_time = done.invoke_time;
         const bool failed = done.outcome != lc::Outcome::kOk;
-        rec.Add(std::move(done));
+        rec.Add(std::move(done), d);
         if (failed) std::this_thread::sleep_for(20ms);
       }
     });
@@ -246,6 +272,16 @@ int main(int argc, char** argv) {
   std::mt19937_64 rng(cfg.seed ^ 0x9e3779b97f4a7c15ULL);
   std::vector<chaos::FaultRecord> faults;
   std::ofstream faults_file(dir / "faults.txt");
+  {
+    // The members' logs carry UTC times: this line relates them to the times here.
+    const auto wall = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    tm utc{};
+    gmtime_r(&wall, &utc);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    faults_file << "# seed " << cfg.seed << "; times in seconds since " << stamp
+                << " (the members' logs are in UTC)\n";
+  }
   const auto end = t0 + std::chrono::milliseconds(static_cast<int64_t>(cfg.seconds * 1000));
   while (Clock::now() < end) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1000 + rng() % 2000));
@@ -329,15 +365,21 @@ int main(int argc, char** argv) {
       }
     }
   }
-  size_t majority_ops = 0, majority_ok = 0;
-  for (const auto& op : history.ops) {
-    if (op.client < 0) continue;
+  // During partitions that left a majority: requests through any member, and through the
+  // majority's members (the minority's cannot serve writes or linearizable reads).
+  size_t part_ops = 0, part_served = 0, major_ops = 0, major_served = 0;
+  for (const Delivery& d : rec.Deliveries()) {
     for (const auto& f : faults) {
-      if (f.majority_side && op.invoke_time >= f.start_us && op.invoke_time <= f.end_us) {
-        ++majority_ops;
-        if (op.outcome == lc::Outcome::kOk) ++majority_ok;
-        break;
+      if (!f.majority_partition || d.invoke_time < f.start_us || d.invoke_time > f.end_us) {
+        continue;
       }
+      ++part_ops;
+      part_served += d.served ? 1 : 0;
+      if (f.minority.count(d.slot) == 0) {
+        ++major_ops;
+        major_served += d.served ? 1 : 0;
+      }
+      break;
     }
   }
   // Torn WAL tails: each restart after one must have cut it (the member logs it).
@@ -381,13 +423,17 @@ int main(int argc, char** argv) {
           << (no_new_leader > 0 ? ", " + std::to_string(no_new_leader) + " without one in 15 s"
                                 : std::string())
           << ")\n";
-  char frac[64];
-  std::snprintf(frac, sizeof frac, "%.1f%%",
-                majority_ops == 0
-                    ? 0.0
-                    : 100.0 * static_cast<double>(majority_ok) / static_cast<double>(majority_ops));
-  summary << "chaos: during faults that left a majority connected: " << majority_ok << " of "
-          << majority_ops << " operations succeeded (" << frac << ")\n";
+  auto percent = [](size_t part, size_t whole) {
+    char buf[32];
+    std::snprintf(
+        buf, sizeof buf, "%.1f%%",
+        whole == 0 ? 0.0 : 100.0 * static_cast<double>(part) / static_cast<double>(whole));
+    return std::string(buf);
+  };
+  summary << "chaos: during partitions that left a majority: " << part_served << " of " << part_ops
+          << " requests served (" << percent(part_served, part_ops) << "); through the majority's "
+          << "members " << major_served << " of " << major_ops << " ("
+          << percent(major_served, major_ops) << ")\n";
   summary << "chaos: torn WAL tails left: " << torn << ", cut on restart: " << torn_cut << "\n";
   char last[256];
   std::snprintf(last, sizeof last,
@@ -421,7 +467,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   // Passed: the members' data goes; the history and the summary stay when asked for (--out).
-  std::filesystem::remove_all(dir / "cluster");
-  if (!keep_out) std::filesystem::remove_all(dir);
+  if (!cfg.keep_data) std::filesystem::remove_all(dir / "cluster");
+  if (!keep_out && !cfg.keep_data) std::filesystem::remove_all(dir);
   return 0;
 }

@@ -133,7 +133,14 @@ FaultRecord Nemesis::Run(FaultKind kind) {
   switch (kind) {
     case FaultKind::kKill:
     case FaultKind::kTornWal: {
-      const int victim = Victim(&is_leader);
+      // A plain kill always takes the leader (when there is one): the time to the next leader is
+      // a figure of the run.
+      int victim = kind == FaultKind::kKill ? cluster_.LeaderSlot() : 0;
+      if (victim != 0) {
+        is_leader = true;
+      } else {
+        victim = Victim(&is_leader);
+      }
       const std::string who = name(victim);
       cluster_.Kill(victim);
       rec.leader_killed = is_leader;
@@ -160,9 +167,15 @@ FaultRecord Nemesis::Run(FaultKind kind) {
     }
     case FaultKind::kIsolate: {
       const int victim = Victim(&is_leader);
-      cluster_.Partition({{victim}});
-      rec.majority_side = true;
-      Hold(1000, 3000);
+      std::set<int> rest;
+      for (int s = 1; s <= cluster_.slots(); ++s) {
+        if (s != victim) rest.insert(s);
+      }
+      cluster_.Partition({{victim}, rest});
+      rec.majority_partition = true;
+      rec.minority = {victim};
+      // Long enough for the majority to elect a leader and serve for a while.
+      Hold(3000, 5000);
       cluster_.HealAll();
       rec.detail = name(victim) + " isolated";
       break;
@@ -174,8 +187,9 @@ FaultRecord Nemesis::Run(FaultKind kind) {
       std::set<int> small(slots.begin(), slots.begin() + static_cast<std::ptrdiff_t>(minority));
       std::set<int> large(slots.begin() + static_cast<std::ptrdiff_t>(minority), slots.end());
       cluster_.Partition({small, large});
-      rec.majority_side = true;
-      Hold(1000, 3000);
+      rec.majority_partition = true;
+      rec.minority = small;
+      Hold(3000, 5000);
       cluster_.HealAll();
       rec.detail =
           std::to_string(small.size()) + " member(s) cut from " + std::to_string(large.size());
@@ -205,7 +219,6 @@ FaultRecord Nemesis::Run(FaultKind kind) {
       const int victim = Victim(&is_leader);
       const int other = RandomOther(victim);
       cluster_.Cut(victim, other);
-      rec.majority_side = true;
       Hold(1000, 3000);
       cluster_.HealAll();
       rec.detail =
@@ -221,7 +234,6 @@ FaultRecord Nemesis::Run(FaultKind kind) {
         cluster_.Degrade(victim, other, f);
         cluster_.Degrade(other, victim, f);
       }
-      rec.majority_side = true;
       Hold(1500, 3000);
       cluster_.HealAll();
       rec.detail = name(victim) + "'s links delayed " + std::to_string(f.delay.count()) + " ms";
@@ -234,7 +246,6 @@ FaultRecord Nemesis::Run(FaultKind kind) {
       for (int other : cluster_.Occupied()) {
         if (other != victim) cluster_.Degrade(victim, other, f);
       }
-      rec.majority_side = true;
       Hold(1500, 3000);
       cluster_.HealAll();
       rec.detail =
@@ -244,7 +255,6 @@ FaultRecord Nemesis::Run(FaultKind kind) {
     case FaultKind::kReset: {
       const int victim = Victim(&is_leader);
       cluster_.ResetLinks(victim);
-      rec.majority_side = true;
       rec.detail = name(victim) + "'s connections reset";
       break;
     }

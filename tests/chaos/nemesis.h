@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -14,8 +15,9 @@ namespace raftkit::chaos {
 
 /// Every kind of fault, in the order of docs/chaos.md.
 enum class FaultKind {
-  kKill,              ///< kill -9 a member (the leader half the time), restart it later
-  kTornWal,           ///< kill -9, leave a torn batch after its WAL's last record, restart
+  kKill,              ///< kill -9 the leader (any member when none leads), restart it later
+  kTornWal,           ///< kill -9 a member (the leader half the time), leave a torn batch after
+                      ///< its WAL's last record, restart
   kPause,             ///< SIGSTOP, later SIGCONT
   kIsolate,           ///< one member (the leader half the time) cut from all others
   kMajorityMinority,  ///< a random minority cut from the majority
@@ -42,9 +44,10 @@ struct FaultRecord {
   bool leader_killed = false;
   /// After a leader kill: time from the kill until a running member led (-1: none within 15 s).
   int64_t new_leader_us = -1;
-  /// The fault left a connected majority (isolate, majority-minority, one-way, delay, slow,
-  /// reset): operations during it should mostly succeed.
-  bool majority_side = false;
+  /// A partition that left a connected majority (isolate, majority-minority): the slots cut off
+  /// from it are in `minority`. Requests through the majority's members should be served.
+  bool majority_partition = false;
+  std::set<int> minority;
 };
 
 class Nemesis {

@@ -48,7 +48,8 @@ class Logger {
 /// Discards everything. The default of components that were given no logger.
 Logger& NullLogger() noexcept;
 
-/// Writes "<LEVEL> <line>" to stderr for levels >= min_level. Handy in tools and while debugging.
+/// Writes "<UTC time, ms> <LEVEL> <line>" to stderr for levels >= min_level, e.g.
+/// "2026-11-22T21:40:01.123Z WARN ...". Handy in tools and while debugging.
 class StderrLogger final : public Logger {
  public:
   explicit StderrLogger(LogLevel min_level = LogLevel::kInfo) : min_(min_level) {}
