@@ -169,8 +169,8 @@ int main(int argc, char** argv) {
   app.add_flag("--require-all-kinds", cfg.require_all_kinds,
                "fail unless every kind of fault ran at least once (the CI run)");
   app.add_option("--out", cfg.out,
-                 "folder for the history, the faults and the summary (kept), and the members' "
-                 "data and logs (kept after a failure)");
+                 "folder for the history, the faults and the summary, and the members' data and "
+                 "logs (kept after a failure); default $TMPDIR/raftkit-chaos-<seed>");
   app.add_flag("--keep-data", cfg.keep_data,
                "keep the members' data directories and logs (in --out) after a passing run too");
   app.add_option("--kv-binary", cfg.kv_binary, "raftkit-kv executable")->capture_default_str();
@@ -184,10 +184,11 @@ int main(int argc, char** argv) {
       cfg.seconds);
   std::fflush(stdout);
 
-  const bool keep_out = !cfg.out.empty();
-  const std::filesystem::path dir = keep_out ? std::filesystem::path(cfg.out)
-                                             : std::filesystem::temp_directory_path() /
-                                                   ("raftkit-chaos-" + std::to_string(getpid()));
+  // Every run leaves its history and summary behind (by default in $TMPDIR/raftkit-chaos-<seed>).
+  const std::filesystem::path dir =
+      !cfg.out.empty()
+          ? std::filesystem::path(cfg.out)
+          : std::filesystem::temp_directory_path() / ("raftkit-chaos-" + std::to_string(cfg.seed));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   const auto base = static_cast<uint16_t>(20000 + (getpid() % 300) * 40);
@@ -456,18 +457,15 @@ int main(int argc, char** argv) {
     out << result.value().explanation;
   }
   // The history, for raftkit-lincheck (docs/chaos.md).
-  const bool write_history = keep_out || bad;
-  if (write_history) {
-    const raftkit::Status st = lc::WriteHistoryJsonl(history, (dir / "history.jsonl").string());
-    if (!st.ok()) std::fprintf(stderr, "chaos: %s\n", st.ToString().c_str());
-  }
+  const raftkit::Status st = lc::WriteHistoryJsonl(history, (dir / "history.jsonl").string());
+  if (!st.ok()) std::fprintf(stderr, "chaos: %s\n", st.ToString().c_str());
   if (bad) {
     std::printf("chaos: seed %llu failed; history, faults and members' logs kept in %s\n",
                 static_cast<unsigned long long>(cfg.seed), dir.c_str());
     return 1;
   }
-  // Passed: the members' data goes; the history and the summary stay when asked for (--out).
+  // Passed: the members' data goes (unless --keep-data); the history and the summary stay.
   if (!cfg.keep_data) std::filesystem::remove_all(dir / "cluster");
-  if (!keep_out && !cfg.keep_data) std::filesystem::remove_all(dir);
+  std::printf("chaos: history, faults and summary in %s\n", dir.c_str());
   return 0;
 }
