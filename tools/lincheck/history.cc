@@ -1,5 +1,8 @@
 #include "history.h"
 
+#include <fstream>
+#include <sstream>
+
 #include <fmt/format.h>
 
 namespace raftkit::lincheck {
@@ -40,6 +43,25 @@ std::string DescribeOperation(const Operation& op) {
   std::string end =
       op.outcome == Outcome::kInfo ? std::string("open") : fmt::format("{}", op.complete_time);
   return fmt::format("client {} [{}, {}] {} {}", op.client, op.invoke_time, end, what, outcome);
+}
+
+bool LineCursor::Next(std::string_view* line) {
+  if (start_ >= text_.size()) return false;
+  size_t end = text_.find('\n', start_);
+  if (end == std::string_view::npos) end = text_.size();
+  *line = text_.substr(start_, end - start_);
+  start_ = end + 1;
+  ++line_no_;
+  return true;
+}
+
+Result<std::string> ReadWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status(ErrorCode::kIoError, fmt::format("cannot open {}", path));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return Status(ErrorCode::kIoError, fmt::format("cannot read {}", path));
+  return text.str();
 }
 
 }  // namespace raftkit::lincheck

@@ -6,6 +6,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "raftkit/util/status.h"
@@ -59,5 +60,22 @@ std::string DescribeValue(const Value& v);
 
 /// One line for a person, e.g. `client 3 [10, 14] cas("1" -> "2") ok` or `... write("4") info`.
 std::string DescribeOperation(const Operation& op);
+
+/// For the history readers: the lines of a text one by one (without their '\n'), numbered from 1.
+class LineCursor {
+ public:
+  explicit LineCursor(std::string_view text) : text_(text) {}
+  /// The next line, or false at the end.
+  bool Next(std::string_view* line);
+  [[nodiscard]] int64_t line_no() const { return line_no_; }
+
+ private:
+  std::string_view text_;
+  size_t start_ = 0;
+  int64_t line_no_ = 0;
+};
+
+/// The whole content of a file (kIoError naming it if it cannot be read).
+Result<std::string> ReadWholeFile(const std::string& path);
 
 }  // namespace raftkit::lincheck

@@ -6,7 +6,6 @@
 #include <limits>
 #include <optional>
 #include <set>
-#include <sstream>
 #include <vector>
 
 #include <fmt/format.h>
@@ -362,17 +361,12 @@ Status WriteHistoryJsonl(const History& history, const std::string& path) {
 
 Result<History> ParseHistoryJsonl(std::string_view text) {
   History history;
-  int64_t line_no = 0;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string_view::npos) end = text.size();
-    const std::string_view line = text.substr(start, end - start);
-    start = end + 1;
-    ++line_no;
+  LineCursor lines(text);
+  std::string_view line;
+  while (lines.Next(&line)) {
     if (IsBlankOrComment(line)) continue;
     auto with_line = [&](const Status& s) {
-      return Status(s.code(), fmt::format("line {}: {}", line_no, s.message()));
+      return Status(s.code(), fmt::format("line {}: {}", lines.line_no(), s.message()));
     };
     auto object = ParseObject(line);
     if (!object.ok()) return with_line(object.status());
@@ -384,12 +378,9 @@ Result<History> ParseHistoryJsonl(std::string_view text) {
 }
 
 Result<History> ReadHistoryJsonl(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status(ErrorCode::kIoError, fmt::format("cannot open {}", path));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return Status(ErrorCode::kIoError, fmt::format("cannot read {}", path));
-  auto history = ParseHistoryJsonl(text.str());
+  auto text = ReadWholeFile(path);
+  if (!text.ok()) return text.status();
+  auto history = ParseHistoryJsonl(*text);
   if (!history.ok()) {
     return Status(history.code(), fmt::format("{}: {}", path, history.status().message()));
   }
@@ -402,12 +393,9 @@ bool LooksLikeJsonl(std::string_view path, std::string_view text) {
       path.substr(path.size() - kExtension.size()) == kExtension) {
     return true;
   }
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string_view::npos) end = text.size();
-    const std::string_view line = text.substr(start, end - start);
-    start = end + 1;
+  LineCursor lines(text);
+  std::string_view line;
+  while (lines.Next(&line)) {
     if (IsBlankOrComment(line)) continue;
     return line[line.find_first_not_of(" \t\r")] == '{';
   }

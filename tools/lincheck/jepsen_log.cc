@@ -1,9 +1,7 @@
 #include "jepsen_log.h"
 
 #include <charconv>
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <vector>
 
 #include <fmt/format.h>
@@ -46,14 +44,10 @@ Value ParseScalar(std::string_view s) {
 Result<History> ParseJepsenLog(std::string_view text, const std::string& key) {
   History history;
   std::map<int64_t, size_t> open;  // process -> index of its open operation
-  int64_t line_no = 0;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string_view::npos) end = text.size();
-    const std::string_view line = text.substr(start, end - start);
-    start = end + 1;
-    ++line_no;
+  LineCursor lines(text);
+  std::string_view line;
+  while (lines.Next(&line)) {
+    const int64_t line_no = lines.line_no();
     const size_t at = line.find(kMarker);
     if (at == std::string_view::npos) continue;
     const auto fields = SplitFields(line.substr(at + kMarker.size()), 4);
@@ -121,12 +115,9 @@ Result<History> ParseJepsenLog(std::string_view text, const std::string& key) {
 }
 
 Result<History> ReadJepsenLog(const std::string& path, const std::string& key) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status(ErrorCode::kIoError, fmt::format("cannot open {}", path));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return Status(ErrorCode::kIoError, fmt::format("cannot read {}", path));
-  return ParseJepsenLog(text.str(), key);
+  auto text = ReadWholeFile(path);
+  if (!text.ok()) return text.status();
+  return ParseJepsenLog(*text, key);
 }
 
 }  // namespace raftkit::lincheck
