@@ -642,6 +642,7 @@ void Peer::Stop() {
   msgapp_reader_->Stop();
   message_reader_->Stop();
   if (pipeline_) pipeline_->Stop();
+  probe_cancel_->Cancel();
   props_.Close();
   for (auto& t : threads_)
     t.join();
@@ -753,7 +754,6 @@ void Peer::Prober() {
   auto last_rtt_warn = Clock::time_point{};
   auto last_drift_warn = Clock::time_point{};
   auto last_fail_warn = Clock::time_point{};
-  const auto token = std::make_shared<http::CancelToken>();
   for (;;) {
     {
       std::unique_lock<std::mutex> l(mu_);
@@ -766,7 +766,8 @@ void Peer::Prober() {
     req.url = url + "/raft/probing";
     const auto sent_wall = std::chrono::system_clock::now();
     const auto t0 = Clock::now();
-    auto r = ctx_.pipeline_client->Do(req);
+    auto r = ctx_.pipeline_client->Do(req, probe_cancel_);
+    if (probe_cancel_->canceled()) return;  // stopping
     const auto rtt = Clock::now() - t0;
     const double rtt_ms = std::chrono::duration<double, std::milli>(rtt).count();
     std::string failure;

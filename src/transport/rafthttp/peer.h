@@ -249,6 +249,9 @@ class Peer {
   std::atomic<bool> running_{false};  ///< started and not stopping (read by Send without mu_)
   ProbeStats probe_;
   std::vector<std::thread> threads_;
+  // The prober's request in flight; Stop() cancels it, so that removing a peer that does not
+  // answer does not wait out the HTTP timeouts (the Ready loop calls RemovePeer).
+  std::shared_ptr<http::CancelToken> probe_cancel_ = std::make_shared<http::CancelToken>();
 };
 
 /// A member that is not a peer yet (learned from X-PeerURLs): pipeline only (etcd's remote).

@@ -4,6 +4,10 @@
 // wrong versions, 403 answers, floods of idle connections), which must never crash it.
 #include "raftkit/transport/rafthttp/transport.h"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -609,6 +613,29 @@ TEST(TransportTest, RemovingAPeerEndsItsStreamsAndStopsRouting) {
   a.transport->Send({Msg(MessageType::MsgHeartbeat, 1, 2)});
   std::this_thread::sleep_for(200ms);
   EXPECT_TRUE(b.raft.messages().empty());
+}
+
+// A peer that accepts connections and never answers (a member stopped, or a partition that holds
+// its bytes): removing it must not wait for the requests in flight to time out — the Ready loop
+// calls RemovePeer, and a cluster without its leader's Ready loop has no leader.
+TEST(TransportTest, RemovingAPeerThatNeverAnswersIsQuick) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  ASSERT_EQ(listen(fd, 64), 0);  // the kernel completes connections; nobody ever reads them
+  Member a(1, 0, [](TransportOptions& o) { o.probe_interval = 20ms; });
+  a.transport->AddPeer(NodeId(2), {"http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port))});
+  a.transport->Send({Msg(MessageType::MsgHeartbeat, 1, 2)});  // on the pipeline: in flight too
+  std::this_thread::sleep_for(300ms);  // probes, stream dials and the post wait for answers
+  const auto start = std::chrono::steady_clock::now();
+  a.transport->RemovePeer(NodeId(2));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+  close(fd);
 }
 
 TEST(TransportTest, MembersTalkOverMutualTls) {
