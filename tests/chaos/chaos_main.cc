@@ -8,7 +8,8 @@
 // linearizability (tools/lincheck). Prints
 //   chaos: <ops> ops, <faults> faults, <anomalies> anomalies, <unavailable_s> s without a leader
 // and exits 1 on an anomaly (a lost acknowledged write is one), an unknown verdict, a cluster that
-// does not recover, or (with --require-all-kinds) a fault kind that never ran.
+// does not recover, a stretch without any successful operation longer than --max-outage, or (with
+// --require-all-kinds) a fault kind that never ran.
 //
 //   raftkit-chaos --seconds 90 [--seed N] [--nodes 3|5] [--clients 16] [--out DIR]
 //   raftkit-chaos --minutes 60                      # a soak
@@ -57,6 +58,7 @@ struct Config {
   uint64_t snapshot_count = 2000;
   bool require_all_kinds = false;
   bool keep_data = false;
+  double max_outage_seconds = 15;
   std::string out;
   std::string kv_binary = RAFTKIT_KV_BINARY;
 };
@@ -171,6 +173,10 @@ int main(int argc, char** argv) {
   app.add_option("--out", cfg.out,
                  "folder for the history, the faults and the summary, and the members' data and "
                  "logs (kept after a failure); default $TMPDIR/raftkit-chaos-<seed>");
+  app.add_option("--max-outage", cfg.max_outage_seconds,
+                 "fail when no operation succeeds for longer than this many seconds (a liveness "
+                 "bug: every fault leaves a majority that can serve)")
+      ->capture_default_str();
   app.add_flag("--keep-data", cfg.keep_data,
                "keep the members' data directories and logs (in --out) after a passing run too");
   app.add_option("--kv-binary", cfg.kv_binary, "raftkit-kv executable")->capture_default_str();
@@ -383,6 +389,24 @@ int main(int argc, char** argv) {
       break;
     }
   }
+  // Liveness: the longest stretch without any client operation completing successfully.
+  int64_t outage_us = 0, outage_end_us = 0;
+  {
+    std::vector<int64_t> done;
+    for (const auto& op : history.ops) {
+      if (op.client >= 0 && op.outcome == lc::Outcome::kOk) done.push_back(op.complete_time);
+    }
+    std::sort(done.begin(), done.end());
+    int64_t prev = 0;
+    for (int64_t t : done) {
+      if (t - prev > outage_us) {
+        outage_us = t - prev;
+        outage_end_us = t;
+      }
+      prev = t;
+    }
+  }
+  const bool outage_too_long = static_cast<double>(outage_us) / 1e6 > cfg.max_outage_seconds;
   // Torn WAL tails: each restart after one must have cut it (the member logs it).
   int torn = 0;
   for (const auto& f : faults) {
@@ -435,6 +459,12 @@ int main(int argc, char** argv) {
           << " requests served (" << percent(part_served, part_ops) << "); through the majority's "
           << "members " << major_served << " of " << major_ops << " ("
           << percent(major_served, major_ops) << ")\n";
+  char outage[160];
+  std::snprintf(outage, sizeof outage,
+                "chaos: longest time without a successful operation: %.1f s (until %.1f s)%s\n",
+                static_cast<double>(outage_us) / 1e6, static_cast<double>(outage_end_us) / 1e6,
+                outage_too_long ? " - longer than --max-outage" : "");
+  summary << outage;
   summary << "chaos: torn WAL tails left: " << torn << ", cut on restart: " << torn_cut << "\n";
   char last[256];
   std::snprintf(last, sizeof last,
@@ -448,9 +478,9 @@ int main(int argc, char** argv) {
     out << summary.str();
   }
 
-  const bool bad = anomalies > 0 || !result.ok() ||
-                   result.value().verdict != lc::Verdict::kLinearizable || !healthy ||
-                   torn_cut < torn || (cfg.require_all_kinds && !missing.empty());
+  const bool bad =
+      anomalies > 0 || !result.ok() || result.value().verdict != lc::Verdict::kLinearizable ||
+      !healthy || torn_cut < torn || outage_too_long || (cfg.require_all_kinds && !missing.empty());
   if (result.ok() && !result.value().explanation.empty()) {
     std::printf("%s\n", result.value().explanation.c_str());
     std::ofstream out(dir / "anomaly.txt");
