@@ -268,6 +268,16 @@ Status ChaosCluster::RemoveMember(int slot) {
   return Status::Ok();
 }
 
+std::vector<uint64_t> ChaosCluster::RemoveStrangers() {
+  std::vector<uint64_t> removed;
+  for (const auto& [id, learner] : ReportedMembers()) {
+    if (SlotOf(id) != 0) continue;
+    auto [status, answer] = Ask("DELETE", "/v1/cluster/members/" + std::to_string(id));
+    if (status == 204) removed.push_back(id);
+  }
+  return removed;
+}
+
 Status ChaosCluster::Promote(int slot) {
   const uint64_t id = MemberAt(slot);
   if (id == 0) return Status(ErrorCode::kInvalidArgument, "slot is empty");

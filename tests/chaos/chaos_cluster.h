@@ -75,6 +75,10 @@ class ChaosCluster {
   Result<uint64_t> AddMember(int slot, bool learner);
   Status RemoveMember(int slot);
   Status Promote(int slot);
+  /// Members the cluster lists that no slot holds (an add whose answer was lost, reported as a
+  /// failure, yet applied later): removed, so that a quorum never counts a member that does not
+  /// run. Returns their ids.
+  std::vector<uint64_t> RemoveStrangers();
   /// Asks (any running member) to move leadership to the slot's member.
   Status TransferLeader(int slot);
   /// Asks the slot's member to snapshot and compact now.

@@ -259,6 +259,10 @@ FaultRecord Nemesis::Run(FaultKind kind) {
       break;
     }
     case FaultKind::kAddMember: {
+      std::string strangers;
+      for (uint64_t id : cluster_.RemoveStrangers())
+        strangers += " " + std::to_string(id);
+      if (!strangers.empty()) rec.detail = "removed members no slot holds:" + strangers + "; ";
       int slot = 0;
       for (int s = 1; s <= cluster_.slots() && slot == 0; ++s) {
         if (cluster_.MemberAt(s) == 0) slot = s;
@@ -266,10 +270,10 @@ FaultRecord Nemesis::Run(FaultKind kind) {
       const bool learner = rng_() % 3 != 0;
       auto id = cluster_.AddMember(slot, learner);
       if (!id.ok()) {
-        rec.detail = "add failed: " + id.status().ToString();
+        rec.detail += "add failed: " + id.status().ToString();
         break;
       }
-      rec.detail =
+      rec.detail +=
           "member " + std::to_string(*id) + " added as a " + (learner ? "learner" : "voter");
       if (learner) {
         const bool caught_up = cluster_.WaitCaughtUp(slot, 20s);
