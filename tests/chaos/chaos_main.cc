@@ -59,6 +59,7 @@ struct Config {
   bool require_all_kinds = false;
   bool keep_data = false;
   double max_outage_seconds = 15;
+  size_t min_ops = 0;
   std::string out;
   std::string kv_binary = RAFTKIT_KV_BINARY;
 };
@@ -177,6 +178,8 @@ int main(int argc, char** argv) {
                  "fail when no operation succeeds for longer than this many seconds (a liveness "
                  "bug: every fault leaves a majority that can serve)")
       ->capture_default_str();
+  app.add_option("--min-ops", cfg.min_ops,
+                 "fail when fewer operations were recorded (the CI run asks for 20,000)");
   app.add_flag("--keep-data", cfg.keep_data,
                "keep the members' data directories and logs (in --out) after a passing run too");
   app.add_option("--kv-binary", cfg.kv_binary, "raftkit-kv executable")->capture_default_str();
@@ -472,15 +475,19 @@ int main(int argc, char** argv) {
                 history.ops.size(), faults.size(), anomalies,
                 static_cast<double>(leaderless_us.load()) / 1e6);
   summary << last;
+  if (history.ops.size() < cfg.min_ops) {
+    summary << "chaos: fewer operations than --min-ops " << cfg.min_ops << "\n";
+  }
   std::printf("%s", summary.str().c_str());
   {
     std::ofstream out(dir / "summary.txt");
     out << summary.str();
   }
 
-  const bool bad =
-      anomalies > 0 || !result.ok() || result.value().verdict != lc::Verdict::kLinearizable ||
-      !healthy || torn_cut < torn || outage_too_long || (cfg.require_all_kinds && !missing.empty());
+  const bool bad = anomalies > 0 || !result.ok() ||
+                   result.value().verdict != lc::Verdict::kLinearizable || !healthy ||
+                   torn_cut < torn || outage_too_long || history.ops.size() < cfg.min_ops ||
+                   (cfg.require_all_kinds && !missing.empty());
   if (result.ok() && !result.value().explanation.empty()) {
     std::printf("%s\n", result.value().explanation.c_str());
     std::ofstream out(dir / "anomaly.txt");
