@@ -7,7 +7,10 @@
 
 #include "raftkit/transport/http/client.h"
 
+#include <sys/socket.h>
+
 #include <atomic>
+#include <cerrno>
 #include <limits>
 #include <map>
 #include <memory>
@@ -271,6 +274,16 @@ class ClientConnection {
 
   bool headers_seen() const { return headers_seen_; }
 
+  // Whether an idle pooled connection is still open. Servers close idle keep-alive connections
+  // after a while; such a connection reads as end of stream, or has bytes waiting (a TLS
+  // close_notify: an HTTP/1.1 server never speaks first). Reusing it would fail the next request
+  // before anything reached the server, yet a request that is not replayable could not be retried.
+  bool StillOpen() {
+    char byte = 0;
+    const ssize_t n = ::recv(Lowest().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+  }
+
  private:
   beast::tcp_stream& Lowest() { return tls_ ? beast::get_lowest_layer(*tls_) : *tcp_; }
 
@@ -390,10 +403,12 @@ class ClientPool {
   std::unique_ptr<ClientConnection> Take(const std::string& key) {
     std::lock_guard lock(mu_);
     auto it = idle_.find(key);
-    if (it == idle_.end() || it->second.empty()) return nullptr;
-    auto conn = std::move(it->second.back());
-    it->second.pop_back();
-    return conn;
+    while (it != idle_.end() && !it->second.empty()) {
+      auto conn = std::move(it->second.back());
+      it->second.pop_back();
+      if (conn->StillOpen()) return conn;  // closed by the server meanwhile: dropped
+    }
+    return nullptr;
   }
 
   void Put(std::unique_ptr<ClientConnection> conn) {

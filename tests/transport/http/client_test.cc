@@ -88,7 +88,9 @@ TEST(HttpClient, ConnectionRefusedIsAnIoError) {
 // request and died before its answer. Counts the requests it read.
 class HalfAnsweringServer {
  public:
-  HalfAnsweringServer() {
+  /// `close_idle`: close each connection right after its first answer instead (a server timing
+  /// out an idle keep-alive connection).
+  explicit HalfAnsweringServer(bool close_idle = false) : close_idle_(close_idle) {
     fd_ = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -135,11 +137,12 @@ class HalfAnsweringServer {
         ++requests_;
         const std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
         (void)!write(c, answer.data(), answer.size());
-        if (ReadRequest(c)) ++requests_;  // acted on, never answered
+        if (!close_idle_ && ReadRequest(c)) ++requests_;  // acted on, never answered
       }
       close(c);
     }
   }
+  bool close_idle_ = false;
   int fd_ = -1;
   uint16_t port_ = 0;
   std::atomic<bool> stop_{false};
@@ -171,6 +174,22 @@ TEST(HttpClient, OnlySafeOrReplayableRequestsAreRepeatedAfterAPooledConnectionFa
   auto replayed = client->Do(put);  // connection 3 was pooled: unanswered there, repeated on 4
   EXPECT_TRUE(replayed.ok()) << replayed.status().ToString();
   EXPECT_EQ(server.requests(), 7);
+}
+
+// A pooled connection the server closed while it sat idle is not used: a request that may not be
+// repeated still goes through, on a fresh connection.
+TEST(HttpClient, AnIdleConnectionTheServerClosedIsNotReused) {
+  HalfAnsweringServer server(/*close_idle=*/true);
+  auto client = MustClient();
+  ClientRequest put;
+  put.method = "PUT";
+  put.url = server.url() + "/k";
+  put.body = "v";
+  ASSERT_TRUE(client->Do(put).ok());
+  std::this_thread::sleep_for(100ms);  // the server's close arrives
+  auto again = client->Do(put);
+  EXPECT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(server.requests(), 2);
 }
 
 TEST(HttpClient, HttpsUrlWithoutTlsOptionsIsRejected) {
