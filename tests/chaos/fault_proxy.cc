@@ -56,11 +56,12 @@ class FaultProxy::Impl {
           });
     }
     void Write(size_t n) {
+      // Counted when handed on, not when the write completes: the far end may see the bytes (and
+      // a test read the counter) before this completion handler runs.
+      (forward ? conn->impl->forward_bytes : conn->impl->backward_bytes) += n;
       net::async_write(to, net::buffer(buf.data(), n),
-                       [self = shared_from_this()](const boost::system::error_code& ec, size_t k) {
+                       [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
                          if (ec) return self->conn->Close(false);
-                         (self->forward ? self->conn->impl->forward_bytes
-                                        : self->conn->impl->backward_bytes) += k;
                          self->Read();
                        });
     }
