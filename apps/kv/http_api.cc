@@ -126,8 +126,48 @@ void HandleKey(server::Server& s, KvStore& store, http::ServerRequest& req,
             [&s, respond](Result<std::string> r) { respond(CommandAnswer(r, s)); });
 }
 
+// Hands a request to the leader's API when this member is a follower that knows the leader, and
+// answers with the leader's answer. False (nothing answered) on the leader, when no leader is
+// known, and for a request another member forwarded already (so that two members that each believe
+// the other leads do not pass it back and forth). When the leader's client URL is not known yet (it
+// publishes it shortly after it starts), `required` answers 503; otherwise the caller goes on.
+bool ForwardToLeader(server::Server& s, http::ServerRequest& req, http::ResponseWriter& w,
+                     bool required) {
+  constexpr std::string_view kForwarded = "X-Raftkit-Forwarded-By";
+  const auto st = s.GetStatus();
+  if (st.leader == kNoNode || st.leader == st.id || req.headers.Get(kForwarded)) return false;
+  std::string leader_url;
+  for (const auto& m : st.members) {
+    if (m.id == st.leader && !m.client_urls.empty()) leader_url = m.client_urls.front();
+  }
+  if (leader_url.empty()) {
+    if (!required) return false;
+    (void)w.Respond(Error(503, "the leader's client URL is not known yet", &s));
+    return true;
+  }
+  static auto client = http::Client::Create({}).value();
+  http::ClientRequest fwd;
+  fwd.method = req.method;
+  fwd.url = leader_url + req.target;
+  fwd.body = req.body;
+  fwd.headers.Add(std::string(kForwarded), std::to_string(st.id.value()));
+  if (auto ct = req.headers.Get("Content-Type")) fwd.headers.Add("Content-Type", std::string(*ct));
+  auto r = client->Do(fwd);
+  if (!r.ok()) {
+    (void)w.Respond(Error(503, "forwarding to the leader: " + r.status().message(), &s));
+    return true;
+  }
+  http::Response out{r.value().status, {}, r.value().body};
+  if (auto ct = r.value().headers.Get("Content-Type")) {
+    out.headers.Add("Content-Type", std::string(*ct));
+  }
+  (void)w.Respond(out);
+  return true;
+}
+
 // POST /v1/cluster/members, DELETE /v1/cluster/members/{id}, POST /v1/cluster/members/{id}/promote,
-// POST /v1/cluster/leader, POST /v1/cluster/snapshot (this member's own snapshot and compaction).
+// POST /v1/cluster/leader, POST /v1/cluster/snapshot (this member's own snapshot and compaction),
+// GET /v1/cluster/transport (this member's view of its peer links).
 void HandleCluster(server::Server& s, http::ServerRequest& req, http::ResponseWriter& w) {
   constexpr std::string_view kMembers = "/v1/cluster/members";
   const std::string_view path = req.path;
@@ -141,35 +181,8 @@ void HandleCluster(server::Server& s, http::ServerRequest& req, http::ResponseWr
       return;
     }
     const NodeId to(j["to"].get<uint64_t>());
-    const auto st = s.GetStatus();
-    if (st.leader != kNoNode && st.leader != st.id && to != st.id) {
-      // Only the leader (or the transferee) can ask Raft to move leadership: hand the request to
-      // the leader's API.
-      std::string leader_url;
-      for (const auto& m : st.members) {
-        if (m.id == st.leader && !m.client_urls.empty()) leader_url = m.client_urls.front();
-      }
-      if (leader_url.empty()) {
-        (void)w.Respond(Error(503, "the leader's client URL is not known yet", &s));
-        return;
-      }
-      static auto client = http::Client::Create({}).value();
-      http::ClientRequest fwd;
-      fwd.method = "POST";
-      fwd.url = leader_url + "/v1/cluster/leader";
-      fwd.body = req.body;
-      auto r = client->Do(fwd);
-      if (!r.ok()) {
-        (void)w.Respond(Error(503, "forwarding to the leader: " + r.status().message(), &s));
-        return;
-      }
-      http::Response out{r.value().status, {}, r.value().body};
-      if (auto ct = r.value().headers.Get("Content-Type")) {
-        out.headers.Add("Content-Type", std::string(*ct));
-      }
-      (void)w.Respond(out);
-      return;
-    }
+    // Only the leader (or the transferee) can ask Raft to move leadership.
+    if (to != s.GetStatus().id && ForwardToLeader(s, req, w, /*required=*/true)) return;
     done(s.TransferLeadership(to, std::chrono::seconds(10)), 204);
     return;
   }
@@ -177,6 +190,15 @@ void HandleCluster(server::Server& s, http::ServerRequest& req, http::ResponseWr
     done(s.Snapshot(), 204);
     return;
   }
+  if (path == "/v1/cluster/transport" && req.method == "GET") {
+    http::Response r{200, {{"Content-Type", "application/json"}}, s.TransportStats()};
+    (void)w.Respond(r);
+    return;
+  }
+  // Membership changes are made on the leader, which takes them one at a time; a follower's own
+  // proposal would be dropped while the leader is still applying an earlier change. The request
+  // is checked here first.
+  auto on_leader = [&] { return ForwardToLeader(s, req, w, /*required=*/false); };
   if (path == kMembers && req.method == "POST") {
     const json j = json::parse(req.body, nullptr, false);
     if (!j.is_object() || !j.contains("id") || !j["id"].is_number_unsigned() ||
@@ -194,6 +216,7 @@ void HandleCluster(server::Server& s, http::ServerRequest& req, http::ResponseWr
       m.peer_urls.push_back(u.get<std::string>());
     }
     m.learner = j.value("learner", false);
+    if (on_leader()) return;
     done(s.AddMember(m), 201);
     return;
   }
@@ -214,10 +237,12 @@ void HandleCluster(server::Server& s, http::ServerRequest& req, http::ResponseWr
       return;
     }
     if (promote && req.method == "POST") {
+      if (on_leader()) return;
       done(s.PromoteMember(NodeId(id)), 204);
       return;
     }
     if (!promote && req.method == "DELETE") {
+      if (on_leader()) return;
       done(s.RemoveMember(NodeId(id)), 204);
       return;
     }

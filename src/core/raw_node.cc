@@ -261,6 +261,11 @@ void RawNode::ReadIndex(Bytes rctx) {
   (void)raft_->Step(std::move(m));
 }
 
+bool RawNode::ConfChangePending() const {
+  const Raft& r = *raft_;
+  return r.state == StateType::kLeader && r.pending_conf_index > r.log.applied();
+}
+
 BasicStatus RawNode::GetBasicStatus() const {
   const Raft& r = *raft_;
   return BasicStatus{r.id, r.GetHardState(), r.GetSoftState(), r.log.applied(), r.lead_transferee};

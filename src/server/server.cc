@@ -211,6 +211,14 @@ struct Server::Impl final : public rafthttp::RaftNode {
 
   // --- Ready-loop-only state ---
   std::map<uint64_t, std::vector<std::shared_ptr<ReadRequest>>> reads_by_ctx;
+  // Membership changes held back, in order, while this leader has a conf change (or, after its
+  // election, any entry) not yet applied: proposed then, Raft would turn them into empty entries
+  // and their callers would wait in vain. Each proposes itself and reports a refusal.
+  struct DeferredConf {
+    uint64_t waiter;
+    std::function<void()> propose;
+  };
+  std::deque<DeferredConf> deferred_conf;
   uint64_t read_seq = 0;
   raftpb::ConfState conf_state;
   std::vector<std::pair<Index, raftpb::ConfState>> conf_history;  // (index, cs) for snapshots
@@ -488,6 +496,7 @@ struct Server::Impl final : public rafthttp::RaftNode {
       while (node->HasReady()) {
         if (!HandleReady(node->GetReady())) return;
       }
+      if (!deferred_conf.empty()) ProposeDeferredConf();
       if (removed_at && Clock::now() >= *removed_at + 5 * opts.heartbeat_interval) {
         Log().Warnf("server {}: this member was removed from the cluster; stopping",
                     opts.id.value());
@@ -495,6 +504,25 @@ struct Server::Impl final : public rafthttp::RaftNode {
         FailAllPending(Status(ErrorCode::kStopped, "this member was removed from the cluster"));
         return;
       }
+    }
+  }
+
+  // Proposes a membership change now, or once no earlier one is pending on this leader.
+  void ProposeConfInOrder(uint64_t waiter, std::function<void()> propose) {
+    deferred_conf.push_back({waiter, std::move(propose)});
+    ProposeDeferredConf();
+  }
+  void ProposeDeferredConf() {
+    while (!deferred_conf.empty() && !node->ConfChangePending()) {
+      DeferredConf d = std::move(deferred_conf.front());
+      deferred_conf.pop_front();
+      bool waiting = false;
+      {
+        std::lock_guard<std::mutex> g(waiters_mu);
+        waiting = waiters.count(d.waiter) > 0;
+      }
+      // A caller that gave up (its request timed out) does not get its change made later.
+      if (waiting) d.propose();
     }
   }
 
@@ -514,6 +542,9 @@ struct Server::Impl final : public rafthttp::RaftNode {
       if (it == members.end() || it->second.client_urls == opts.advertise_client_urls) return;
       me = it->second;
     }
+    // A conf change in progress (a caller's, or this leader's election): try again later rather
+    // than have Raft refuse it.
+    if (node->ConfChangePending() || !deferred_conf.empty()) return;
     last_publish = now;
     me.client_urls = opts.advertise_client_urls;
     raftpb::ConfChangeV2 cc;
@@ -1332,16 +1363,20 @@ Status ProposeConf(Server::Impl& s, raftpb::ConfChangeType type, const Member& m
       s.waiters_by_conf.emplace(std::make_pair(static_cast<int>(type), m.id.value()), id);
     }
     s.Post([&s, v1, id] {
-      const Status st = s.node->ProposeConfChange(v1);
-      if (!st.ok()) s.Complete(id, st);
+      s.ProposeConfInOrder(id, [&s, v1, id] {
+        const Status st = s.node->ProposeConfChange(v1);
+        if (!st.ok()) s.Complete(id, st);
+      });
     });
   } else {
     raftpb::ConfChangeV2 cc;
     cc.changes.push_back({type, m.id, Bytes()});
     cc.context = Bytes(ConfContext(id, m));
     s.Post([&s, cc, id] {
-      const Status st = s.node->ProposeConfChange(cc);
-      if (!st.ok()) s.Complete(id, st);
+      s.ProposeConfInOrder(id, [&s, cc, id] {
+        const Status st = s.node->ProposeConfChange(cc);
+        if (!st.ok()) s.Complete(id, st);
+      });
     });
   }
   auto r = f.get();

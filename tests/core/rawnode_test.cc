@@ -532,6 +532,23 @@ TEST(RawNodeTest, ReadIndexOnASingleNodeLeaderIsAnsweredInTheNextReady) {
   EXPECT_FALSE(n->HasReady());
 }
 
+TEST(RawNodeTest, AConfChangeIsPendingOnTheLeaderUntilItIsApplied) {
+  TestNode follower = NewNode(1, {1, 2, 3});
+  EXPECT_FALSE(follower->ConfChangePending()) << "only a leader refuses conf changes";
+  TestNode n = LeaderOfThree();
+  EXPECT_FALSE(n->ConfChangePending());
+  raftpb::ConfChangeV2 cc;
+  cc.changes.push_back({raftpb::ConfChangeType::ConfChangeAddLearnerNode, NodeId(4), Bytes()});
+  ASSERT_TRUE(n->ProposeConfChange(cc).ok());
+  EXPECT_TRUE(n->ConfChangePending()) << "proposed (index 2), not applied";
+  Handle(n);
+  EXPECT_TRUE(n->ConfChangePending()) << "persisted, not committed";
+  ASSERT_TRUE(n->Step(AppResp(2, 1, 1, 2)).ok());
+  Ready rd = Handle(n);
+  ASSERT_EQ(rd.committed_entries.size(), 1u);
+  EXPECT_FALSE(n->ConfChangePending()) << "handed to the application: the next may come";
+}
+
 TEST(RawNodeTest, ReportUnreachableMovesAReplicatingFollowerToProbe) {
   TestNode n = LeaderOfThree();
   ASSERT_TRUE(n->Propose(Bytes("x")).ok());

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -368,7 +369,10 @@ TEST(KvClusterTest, MembersAreAddedPromotedAndRemovedOverHttpAndLeadershipMoves)
       {"id", 4},
       {"peer_urls", {"http://127.0.0.1:" + std::to_string(c.PeerPort(4))}},
       {"learner", true}}.dump();
-  ASSERT_EQ(c.Do("POST", c.Api(2) + "/v1/cluster/members", add).status, 201);
+  {
+    const auto r = c.Do("POST", c.Api(2) + "/v1/cluster/members", add);
+    ASSERT_EQ(r.status, 201) << r.body;
+  }
   c.StartJoining(4);
   // Healthy means a linearizable read succeeded there: member 4 has applied everything before.
   ASSERT_TRUE(c.WaitHealthy(4));
@@ -403,6 +407,17 @@ TEST(KvClusterTest, MembersAreAddedPromotedAndRemovedOverHttpAndLeadershipMoves)
   // A snapshot on request, on a follower and on the leader.
   EXPECT_EQ(c.Do("POST", c.Api(1) + "/v1/cluster/snapshot").status, 204);
   EXPECT_EQ(c.Do("POST", c.Api(4) + "/v1/cluster/snapshot").status, 204);
+  // Member 1's view of its peer links: the two members left, both active with streams both ways
+  // (3 was removed, so it is no longer a peer).
+  const auto transport =
+      nlohmann::json::parse(c.Do("GET", c.Api(1) + "/v1/cluster/transport").body, nullptr, false);
+  ASSERT_TRUE(transport.is_object()) << "GET /v1/cluster/transport";
+  std::set<std::string> peers;
+  for (const auto& p : transport["peers"]) {
+    peers.insert(p["id"].get<std::string>());
+    EXPECT_TRUE(p["active"].get<bool>()) << p.dump();
+  }
+  EXPECT_EQ(peers, (std::set<std::string>{"2", "4"})) << transport.dump();
 }
 
 }  // namespace

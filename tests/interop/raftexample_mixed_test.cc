@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -138,12 +139,31 @@ class MixedCluster {
     if (r.status != 200) return std::nullopt;
     return r.body;
   }
+  /// Polls member `i` until it serves key=value. On a timeout it says what the member last
+  /// answered and how long the slowest answer took.
   bool WaitValue(int i, const std::string& key, const std::string& value,
                  std::chrono::milliseconds timeout) {
     const auto deadline = Clock::now() + timeout;
+    http::Response last;
+    Clock::duration slowest{};
+    int asked = 0;
     while (Clock::now() < deadline) {
-      if (Get(i, key) == value) return true;
+      const auto start = Clock::now();
+      last = Do("GET", Api(i) + key);
+      slowest = std::max(slowest, Clock::now() - start);
+      ++asked;
+      if (last.status == 200 && last.body == value) return true;
       std::this_thread::sleep_for(20ms);
+    }
+    std::printf("WaitValue: %s on member %d: %d answers, the last %d \"%s\", the slowest %lld ms\n",
+                key.c_str(), i, asked, last.status, last.body.substr(0, 200).c_str(),
+                static_cast<long long>(
+                    std::chrono::duration_cast<std::chrono::milliseconds>(slowest).count()));
+    if (kind(i) == Kind::kRaftkit) {
+      const std::string native = "http://127.0.0.1:" + std::to_string(NativePort(i));
+      std::printf("WaitValue: member %d's status: %s\nits transport: %s\n", i,
+                  Do("GET", native + "/v1/cluster").body.c_str(),
+                  Do("GET", native + "/v1/cluster/transport").body.c_str());
     }
     return false;
   }

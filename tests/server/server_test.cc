@@ -13,12 +13,14 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <future>
 #include <istream>
 #include <iterator>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <ostream>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -172,6 +174,8 @@ class Cluster {
     return m;
   }
 
+  /// The leader, once there is one; then (for up to 2 s) until every running member knows it, since
+  /// a member refuses proposals and reads until it has heard from a leader.
   Server* Leader() {
     Server* found = nullptr;
     Eventually([&] {
@@ -183,6 +187,17 @@ class Cluster {
       }
       return false;
     });
+    if (found != nullptr) {
+      const NodeId lead = found->GetStatus().id;
+      Eventually(
+          [&] {
+            for (auto& [id, s] : servers_) {
+              if (s && s->GetStatus().leader != lead) return false;
+            }
+            return true;
+          },
+          2s);
+    }
     return found;
   }
   Server* Follower() {
@@ -405,6 +420,37 @@ TEST(ServerTest, LeadershipMovesOnRequestAndALeaderCanBeRemoved) {
       [&] { return next.ProposeAndWait("late=1").status().code() == ErrorCode::kStopped; }));
 }
 
+// Raft takes one membership change at a time, and a new leader none until it has applied its
+// log: the server holds changes back until then instead of letting Raft turn them into empty
+// entries that their callers would wait on until they time out.
+TEST(ServerTest, MembershipChangesRightAfterAnElectionAndBackToBackAllTakeEffect) {
+  Cluster c(3);
+  Server* leader = c.Leader();
+  ASSERT_NE(leader, nullptr);
+  const NodeId target = c.Follower()->GetStatus().id;
+  ASSERT_TRUE(leader->TransferLeadership(target, 5s).ok());
+  Server& next = c.server(target.value());
+  ASSERT_TRUE(Eventually([&] { return next.IsLeader(); }, 5s));
+  // At once, and all together: three learners that never start (they do not count towards the
+  // quorum), then the removal of one of them.
+  std::vector<std::future<Status>> adds;
+  for (uint64_t id : {7, 8, 9}) {
+    Member m = c.NewMember(id);
+    m.learner = true;
+    adds.push_back(std::async(std::launch::async, [&next, m] { return next.AddMember(m); }));
+  }
+  for (auto& f : adds) {
+    const Status st = f.get();
+    EXPECT_TRUE(st.ok()) << st.ToString();
+  }
+  const Status removed = next.RemoveMember(NodeId(8));
+  EXPECT_TRUE(removed.ok()) << removed.ToString();
+  std::set<uint64_t> ids;
+  for (const auto& m : next.GetStatus().members)
+    ids.insert(m.id.value());
+  EXPECT_EQ(ids, (std::set<uint64_t>{1, 2, 3, 7, 9}));
+}
+
 TEST(ServerTest, StatusReportsMembersQuorumAndPeers) {
   Cluster c(3);
   ASSERT_NE(c.Leader(), nullptr);
@@ -432,7 +478,10 @@ TEST(ServerTest, PeerDialUrlsRouteALinkThroughAnotherAddress) {
     o.peer_dial_urls[NodeId(1)] = {"http://127.0.0.1:" + std::to_string(proxy->port())};
   });
   ASSERT_NE(c.Leader(), nullptr);
-  ASSERT_TRUE(c.server(3).ProposeAndWait("via=proxy").ok());
+  // Member 3 learns of the leader with its first message (until then it refuses proposals).
+  ASSERT_TRUE(Eventually([&] { return c.server(3).GetStatus().leader != kNoNode; }));
+  const auto via = c.server(3).ProposeAndWait("via=proxy");
+  ASSERT_TRUE(via.ok()) << via.status().ToString();
   EXPECT_GT(proxy->accepted(), 0u) << "member 3 dialed member 1 through the proxy";
   EXPECT_GT(proxy->forwarded_bytes(), 0u);
   // The member table still shows the advertised URL.

@@ -147,6 +147,11 @@ class RawNode {
   /// should be unique per request.
   void ReadIndex(Bytes rctx);
 
+  /// True on a leader whose log holds a configuration change (or, just after its election, any
+  /// entry) not yet applied: a conf change proposed now would be turned into an empty entry, as
+  /// etcd does. A caller that wants its change to take effect proposes it once this is false.
+  [[nodiscard]] bool ConfChangePending() const;
+
   /// The state machine, for tests that need to look inside. Not part of the stable API.
   Raft& raft_for_testing() { return *raft_; }
 
