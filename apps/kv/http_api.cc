@@ -161,6 +161,11 @@ bool ForwardToLeader(server::Server& s, http::ServerRequest& req, http::Response
   if (auto ct = r.value().headers.Get("Content-Type")) {
     out.headers.Add("Content-Type", std::string(*ct));
   }
+  // The leader answered once the change was applied there; like a request served here, the answer
+  // waits until this member has applied it too (a linearizable read covers it), so that what the
+  // caller reads from this member next shows the change. Should the read fail, the change stands
+  // and the leader's answer is still the truth.
+  if (out.status / 100 == 2) (void)s.LinearizableRead();
   (void)w.Respond(out);
   return true;
 }
