@@ -131,8 +131,8 @@ void HandleKey(server::Server& s, KvStore& store, http::ServerRequest& req,
 // known, and for a request another member forwarded already (so that two members that each believe
 // the other leads do not pass it back and forth). When the leader's client URL is not known yet (it
 // publishes it shortly after it starts), `required` answers 503; otherwise the caller goes on.
-bool ForwardToLeader(server::Server& s, http::ServerRequest& req, http::ResponseWriter& w,
-                     bool required) {
+bool ForwardToLeader(server::Server& s, http::Client& client, http::ServerRequest& req,
+                     http::ResponseWriter& w, bool required) {
   constexpr std::string_view kForwarded = "X-Raftkit-Forwarded-By";
   const auto st = s.GetStatus();
   if (st.leader == kNoNode || st.leader == st.id || req.headers.Get(kForwarded)) return false;
@@ -145,14 +145,13 @@ bool ForwardToLeader(server::Server& s, http::ServerRequest& req, http::Response
     (void)w.Respond(Error(503, "the leader's client URL is not known yet", &s));
     return true;
   }
-  static auto client = http::Client::Create({}).value();
   http::ClientRequest fwd;
   fwd.method = req.method;
   fwd.url = leader_url + req.target;
   fwd.body = req.body;
   fwd.headers.Add(std::string(kForwarded), std::to_string(st.id.value()));
   if (auto ct = req.headers.Get("Content-Type")) fwd.headers.Add("Content-Type", std::string(*ct));
-  auto r = client->Do(fwd);
+  auto r = client.Do(fwd);
   if (!r.ok()) {
     (void)w.Respond(Error(503, "forwarding to the leader: " + r.status().message(), &s));
     return true;
@@ -173,7 +172,8 @@ bool ForwardToLeader(server::Server& s, http::ServerRequest& req, http::Response
 // POST /v1/cluster/members, DELETE /v1/cluster/members/{id}, POST /v1/cluster/members/{id}/promote,
 // POST /v1/cluster/leader, POST /v1/cluster/snapshot (this member's own snapshot and compaction),
 // GET /v1/cluster/transport (this member's view of its peer links).
-void HandleCluster(server::Server& s, http::ServerRequest& req, http::ResponseWriter& w) {
+void HandleCluster(server::Server& s, http::Client& forward, http::ServerRequest& req,
+                   http::ResponseWriter& w) {
   constexpr std::string_view kMembers = "/v1/cluster/members";
   const std::string_view path = req.path;
   auto done = [&](const Status& st, int ok_status) {
@@ -187,7 +187,7 @@ void HandleCluster(server::Server& s, http::ServerRequest& req, http::ResponseWr
     }
     const NodeId to(j["to"].get<uint64_t>());
     // Only the leader (or the transferee) can ask Raft to move leadership.
-    if (to != s.GetStatus().id && ForwardToLeader(s, req, w, /*required=*/true)) return;
+    if (to != s.GetStatus().id && ForwardToLeader(s, forward, req, w, /*required=*/true)) return;
     done(s.TransferLeadership(to, std::chrono::seconds(10)), 204);
     return;
   }
@@ -203,7 +203,7 @@ void HandleCluster(server::Server& s, http::ServerRequest& req, http::ResponseWr
   // Membership changes are made on the leader, which takes them one at a time; a follower's own
   // proposal would be dropped while the leader is still applying an earlier change. The request
   // is checked here first.
-  auto on_leader = [&] { return ForwardToLeader(s, req, w, /*required=*/false); };
+  auto on_leader = [&] { return ForwardToLeader(s, forward, req, w, /*required=*/false); };
   if (path == kMembers && req.method == "POST") {
     const json j = json::parse(req.body, nullptr, false);
     if (!j.is_object() || !j.contains("id") || !j["id"].is_number_unsigned() ||
@@ -379,6 +379,13 @@ std::vector<http::Route> MakeRaftexampleRoutes(server::Server& s, KvStore& store
 
 std::vector<http::Route> MakeRoutes(server::Server& s, KvStore& store, ApiOptions options) {
   std::vector<http::Route> routes;
+  // Requests handed to the leader go out on their own pool; with client TLS, its CA and
+  // certificate (should those not load, https leaders answer 503 with the reason).
+  http::ClientOptions fo;
+  fo.tls = options.forward_tls;
+  auto created = http::Client::Create(fo);
+  if (!created.ok()) created = http::Client::Create({});
+  std::shared_ptr<http::Client> forward = std::move(created).value();
   http::Route key_route{std::string(kKeyPrefix), false,   http::BodyMode::kBuffered,
                         options.max_value_bytes, nullptr, nullptr};
   key_route.async_handler = [&s, &store](http::ServerRequest& req, http::Responder respond) {
@@ -425,7 +432,9 @@ std::vector<http::Route> MakeRoutes(server::Server& s, KvStore& store, ApiOption
                     }});
   routes.push_back(
       {"/v1/cluster/", false, http::BodyMode::kBuffered, 64 * 1024,
-       [&s](http::ServerRequest& req, http::ResponseWriter& w) { HandleCluster(s, req, w); }});
+       [&s, forward](http::ServerRequest& req, http::ResponseWriter& w) {
+         HandleCluster(s, *forward, req, w);
+       }});
   routes.push_back({"/health", true, http::BodyMode::kBuffered, 4096,
                     [&s](http::ServerRequest&, http::ResponseWriter& w) {
                       // Healthy: a leader is known and a linearizable read succeeds, i.e. the

@@ -38,6 +38,9 @@ namespace raftkit::kv {
 struct ApiOptions {
   size_t max_value_bytes = 1 << 20;
   std::shared_ptr<prometheus::Registry> metrics;  ///< served on /metrics when set
+  /// For the requests a follower hands to the leader's API (membership changes, leadership
+  /// transfers): what https client URLs need (the CA to trust, the certificate to present).
+  std::optional<http::TlsClientConfig> forward_tls;
 };
 
 std::vector<http::Route> MakeRoutes(server::Server& server, KvStore& store, ApiOptions options);

@@ -264,6 +264,15 @@ int main(int argc, char** argv) {
   raftkit::kv::ApiOptions api;
   api.max_value_bytes = max_value_bytes;
   api.metrics = registry;
+  if (!client_cert.empty()) {
+    // A follower hands membership and leadership requests to the leader's https client URL:
+    // trusting the client CA (or else the peer CA), presenting this member's client certificate.
+    raftkit::http::TlsClientConfig ftls;
+    ftls.ca_file = !client_ca.empty() ? client_ca : peer_ca;
+    ftls.cert_file = client_cert;
+    ftls.key_file = client_key;
+    api.forward_tls = ftls;
+  }
   std::vector<std::unique_ptr<raftkit::http::Server>> listeners;
   auto listen = [&](uint16_t p, std::vector<raftkit::http::Route> routes, const char* what) {
     raftkit::http::ServerOptions ho;

@@ -346,6 +346,26 @@ TEST(KvClusterTest, PeersAndClientsUseTlsWhenGivenCertificates) {
     EXPECT_EQ(c.Do("GET", c.Api(3) + "/v1/kv/secure").body, "yes");
     auto cluster = nlohmann::json::parse(c.Do("GET", c.Api(2) + "/v1/cluster").body);
     EXPECT_EQ(cluster["members"][0]["peer_urls"][0].get<std::string>().substr(0, 8), "https://");
+    // A follower hands a leadership transfer to the leader over https (its client certificate,
+    // the peer CA): leadership moves to the other follower.
+    const uint64_t leader = cluster["leader"].get<uint64_t>();
+    ASSERT_NE(leader, 0u);
+    const int asked = leader == 1 ? 2 : 1;
+    const int to = 6 - static_cast<int>(leader) - asked;
+    // (503 until the member learns the leader's client URL, which is published after it starts.)
+    http::Response moved;
+    for (int i = 0; i < 100; ++i) {
+      moved = c.Do("POST", c.Api(asked) + "/v1/cluster/leader", nlohmann::json{{"to", to}}.dump());
+      if (moved.status != 503) break;
+      std::this_thread::sleep_for(50ms);
+    }
+    EXPECT_EQ(moved.status, 204) << moved.body;
+    uint64_t seen = 0;
+    for (int i = 0; i < 100 && seen != static_cast<uint64_t>(to); ++i) {
+      seen = c.LeaderSeenBy(asked);
+      if (seen != static_cast<uint64_t>(to)) std::this_thread::sleep_for(20ms);
+    }
+    EXPECT_EQ(seen, static_cast<uint64_t>(to));
     // Plain http is not served.
     auto plain = http::Client::Create({}).value();
     http::ClientRequest req;
