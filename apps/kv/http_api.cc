@@ -430,11 +430,10 @@ std::vector<http::Route> MakeRoutes(server::Server& s, KvStore& store, ApiOption
                                                  {"applied", st.applied_index.value()},
                                                  {"members", members}}));
                     }});
-  routes.push_back(
-      {"/v1/cluster/", false, http::BodyMode::kBuffered, 64 * 1024,
-       [&s, forward](http::ServerRequest& req, http::ResponseWriter& w) {
-         HandleCluster(s, *forward, req, w);
-       }});
+  routes.push_back({"/v1/cluster/", false, http::BodyMode::kBuffered, 64 * 1024,
+                    [&s, forward](http::ServerRequest& req, http::ResponseWriter& w) {
+                      HandleCluster(s, *forward, req, w);
+                    }});
   routes.push_back({"/health", true, http::BodyMode::kBuffered, 4096,
                     [&s](http::ServerRequest&, http::ResponseWriter& w) {
                       // Healthy: a leader is known and a linearizable read succeeds, i.e. the
